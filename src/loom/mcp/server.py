@@ -1,0 +1,121 @@
+"""Build and run Loom's MCP server over stdio or Streamable HTTP.
+
+One server process is one agent session: it resolves one identity, and it deregisters
+the agent when the session ends: on stdin close (stdio), SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+import mcp_types as types
+import uvicorn
+from mcp.server.lowlevel import Server
+from mcp.server.stdio import stdio_server
+
+from loom import __version__
+from loom.config import Settings
+from loom.mcp import toolsets as catalogue
+from loom.mcp.toolkit import ToolRunner
+from loom.runtime import Runtime
+
+log = logging.getLogger("loom.mcp")
+
+INSTRUCTIONS = (
+    "Loom connects you to a team of agents. Start with register_agent, read the team channels "
+    "with read_messages, check your inbox with read_direct_messages, and when you are idle call "
+    "wait_for_activity instead of polling."
+)
+
+
+def build_server(runtime: Runtime, toolset_names: Sequence[str], name: str = "loom") -> Server[Any]:
+    runner: ToolRunner[Runtime] = ToolRunner(runtime, catalogue.load(toolset_names))
+
+    async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=runner.list())
+
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        return await runner.call(params.name, params.arguments)
+
+    return Server(
+        name,
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+@contextlib.asynccontextmanager
+async def stop_on_signals() -> AsyncIterator[asyncio.Event]:
+    """An event set on SIGTERM or SIGINT, so the caller can shut down in order."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        yield stop
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def run_until_stopped(serve: Any, stop: asyncio.Event) -> None:
+    """Run ``serve`` until it returns (stdin closed) or ``stop`` is set (a signal)."""
+    serve_task = asyncio.ensure_future(serve)
+    stop_task = asyncio.ensure_future(stop.wait())
+    done, pending = await asyncio.wait({serve_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    if serve_task in done and (error := serve_task.exception()) is not None:
+        raise error
+
+
+async def serve(
+    settings: Settings,
+    toolset_names: Sequence[str],
+    *,
+    transport: str = "stdio",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    name: str = "loom",
+) -> None:
+    """Serve until the session ends, then close the runtime (which deregisters the agent)."""
+    async with stop_on_signals() as stop:
+        runtime = await Runtime.open(settings)
+        try:
+            server = build_server(runtime, toolset_names, name)
+            if transport == "stdio":
+                await run_until_stopped(_serve_stdio(server), stop)
+            else:
+                await run_until_stopped(_serve_http(server, host, port), stop)
+        finally:
+            await runtime.close()
+
+
+async def _serve_stdio(server: Server[Any]) -> None:
+    async with stdio_server() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+
+
+async def _serve_http(server: Server[Any], host: str, port: int) -> None:
+    app = server.streamable_http_app(streamable_http_path="/mcp", host=host)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    await _QuietUvicorn(config).serve()
+
+
+class _QuietUvicorn(uvicorn.Server):
+    """uvicorn without its own signal handlers: ``serve`` owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
