@@ -1,0 +1,1 @@
+"""The behaviour of Loom: async services over NATS, shared by every adapter."""
