@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,7 +31,7 @@ err = Console(stderr=True)
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file", dir_okay=False)]
 
 
-def settings_or_exit(config: Path | None = None, **overrides: object) -> Settings:
+def settings_or_exit(config: Path | None = None, **overrides: Any) -> Settings:
     try:
         return load_settings(config_path=config, **overrides)
     except LoomError as exc:
@@ -172,7 +172,9 @@ def doctor(config: ConfigOption = None) -> None:
 @agent_app.command("run")
 def agent_run(
     capability: Annotated[list[str], typer.Option("--capability", "-c", help="capability (repeatable)")],
-    boundary: Annotated[list[str] | None, typer.Option("--boundary", "-b", help="boundary (repeatable)")] = None,
+    boundary: Annotated[
+        list[str] | None, typer.Option("--boundary", "-b", help="boundary (repeatable)")
+    ] = None,
     exec_: Annotated[str | None, typer.Option("--exec", help="command run per work item (no shell)")] = None,
     idle_exit: Annotated[float | None, typer.Option(help="exit after this many idle seconds")] = None,
     handle: Annotated[str | None, typer.Option(help="agent handle")] = None,
