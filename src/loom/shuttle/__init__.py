@@ -1,0 +1,1 @@
+"""Shuttle: the fleet CLI over Weft's REST API."""
