@@ -54,5 +54,8 @@ def render(settings: Settings) -> str:
         json.dumps(claude_json(settings), indent=2),
     ]
     if "@" in settings.nats_url:
-        lines += ["", "# NATS credentials were left out: set NATS_USER/NATS_PASSWORD (or NATS_CREDS) in the env."]
+        lines += [
+            "",
+            "# NATS credentials were left out: set NATS_USER/NATS_PASSWORD (or NATS_CREDS) in the env.",
+        ]
     return "\n".join(lines)

@@ -50,7 +50,9 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def nats_for(settings: Settings, data_dir: Path, nats_port: int | None) -> AsyncIterator[tuple[str, bool]]:
+async def nats_for(
+    settings: Settings, data_dir: Path, nats_port: int | None
+) -> AsyncIterator[tuple[str, bool]]:
     """Reuse a reachable NATS_URL; else run an embedded server (yields url, embedded?)."""
     if nats_port is None and await nats_reachable(settings):
         yield settings.nats_url, False
