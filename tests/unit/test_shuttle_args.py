@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import typer
 from hypothesis import given
 from hypothesis import strategies as st
 
 from loom.errors import InvalidArgument
 from loom.shuttle import sse
-from loom.shuttle.app import hoist_globals
+from loom.shuttle.app import app, hoist_globals
 from loom.shuttle.output import ago, plain
 from loom.shuttle.target_flags import MechanismFlags, build_config, pairs
 
@@ -167,3 +170,30 @@ def test_relative_times_and_cells() -> None:
     assert plain(["a", "b"]) == "a, b"
     assert plain({"b": 1}) == '{"b":1}'
     assert plain(None) == "-"
+
+
+def _leaves(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    """Leaf commands of a (Typer-vendored) click group, by their path."""
+    found: list[tuple[tuple[str, ...], Any]] = []
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            found += _leaves(command, (*prefix, name))
+        else:
+            found.append(((*prefix, name), command))
+    return found
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    leaves = dict(_leaves(typer.main.get_command(app)))
+    expected = {
+        ("submit",), ("watch",), ("stats",), ("shutdown",), ("spin-up",),
+        ("agents", "list"), ("agents", "show"), ("work", "list"), ("work", "show"), ("work", "cancel"),
+        ("targets", "add"), ("targets", "list"), ("targets", "show"), ("targets", "update"),
+        ("targets", "remove"), ("targets", "test"), ("targets", "enable"), ("targets", "disable"),
+        ("dlq", "list"), ("dlq", "retry"), ("dlq", "discard"),
+        ("channels", "list"), ("channels", "read"), ("channels", "post"),
+        ("config", "set"), ("config", "get"), ("config", "list"), ("config", "path"), ("config", "unset"),
+    }  # fmt: skip
+    assert set(leaves) == expected
+    for path, command in leaves.items():
+        assert "Example: shuttle" in (command.help or ""), path
