@@ -75,3 +75,11 @@ async def finish(proc: asyncio.subprocess.Process, timeout: float = RUN_TIMEOUT)
 
 async def run_async(env: dict[str, str], *args: str) -> Result:
     return await finish(await start(env, *args))
+
+
+async def read_line(proc: asyncio.subprocess.Process, timeout: float = 20.0) -> str:
+    """The next stdout line of a running shuttle (fails if none comes in time)."""
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), timeout)
+    assert line, f"shuttle ended (exit {proc.returncode}) without printing"
+    return line.decode()
