@@ -73,7 +73,11 @@ config_cmd.register(app)
 
 
 def hoist_globals(args: Sequence[str]) -> list[str]:
-    """Move global options (wherever they are, up to ``--``) in front of the subcommand."""
+    """Move global options (wherever they are, up to ``--``) in front of the subcommand.
+
+    A value that looks like a global option can still be passed after ``--``:
+    ``shuttle channels post general -- --json``.
+    """
     front: list[str] = []
     rest: list[str] = []
     index = 0
@@ -95,8 +99,9 @@ def hoist_globals(args: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = hoist_globals(sys.argv[1:] if argv is None else argv)
+    json_mode = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
     try:
         app(args=args, prog_name="shuttle")
     except LoomError as exc:
-        Output(json_mode="--json" in args).error(exc)
+        Output(json_mode=json_mode).error(exc)
         sys.exit(exit_code(exc))

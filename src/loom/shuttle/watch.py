@@ -23,6 +23,7 @@ from loom.shuttle.errors import WeftError
 from loom.shuttle.output import Output, plain, status_text
 from loom.shuttle.sse import Event
 
+EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the outcome is unknown
 TERMINAL = frozenset({"completed", "failed", "cancelled", "dead-lettered"})
 # A stream that closes at once, again and again, means something is wrong, not quiet.
 MAX_QUICK_DROPS = 5
@@ -176,7 +177,10 @@ def watch(
             with _until_interrupted():
                 follow_fleet(api, st.out)
             return
-        item = follow_item(api, st.out, work_id)
+        try:
+            item = follow_item(api, st.out, work_id)
+        except KeyboardInterrupt:
+            raise typer.Exit(EXIT_INTERRUPTED) from None
     if not st.out.json_mode:
         report_outcome(st.out, item)
     raise typer.Exit(0 if item.get("status") == "completed" else 1)

@@ -14,7 +14,7 @@ from loom.errors import InvalidArgument
 from loom.shuttle.client import segment
 from loom.shuttle.context import name_option, state
 from loom.shuttle.output import Output, ago, status_text
-from loom.shuttle.watch import follow_item, report_outcome
+from loom.shuttle.watch import EXIT_INTERRUPTED, follow_item, report_outcome
 
 work_app = typer.Typer(help="List, inspect and cancel work items.", no_args_is_help=True)
 
@@ -95,7 +95,10 @@ def submit(
             return
         if not st.out.json_mode:
             show_submitted(st.out, created)
-        final = follow_item(api, st.out, str(created["id"]), quiet_json=True)
+        try:
+            final = follow_item(api, st.out, str(created["id"]), quiet_json=True)
+        except KeyboardInterrupt:
+            raise typer.Exit(EXIT_INTERRUPTED) from None
     if st.out.json_mode:
         st.out.json({**created, "item": final})
     else:
