@@ -117,7 +117,7 @@ class Output:
         if not rows:
             self.console.print(empty, style="dim")
             return
-        table = Table(box=box.SIMPLE_HEAD, header_style="bold cyan", pad_edge=False)
+        table = Table(box=box.SIMPLE_HEAD, header_style="bold cyan", pad_edge=False, show_edge=False)
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
