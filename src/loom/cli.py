@@ -201,5 +201,34 @@ def agent_run(
     run_async(run_worker(settings, options))
 
 
+@agent_app.command("claude")
+def agent_claude(
+    capability: Annotated[list[str], typer.Option("--capability", "-c", help="capability (repeatable)")],
+    boundary: Annotated[
+        list[str] | None, typer.Option("--boundary", "-b", help="boundary (repeatable)")
+    ] = None,
+    idle_minutes: Annotated[int, typer.Option(help="stop after this many idle minutes")] = 10,
+    config: ConfigOption = None,
+) -> None:
+    """Start Claude Code (`claude -p`) as a Loom worker with the Loom MCP servers configured.
+
+    Example: loom agent claude -c review -b corporate
+    """
+    from loom.agent.claude import ClaudeProfile, exec_claude
+    from loom.names import validate_names
+
+    settings = settings_or_exit(config)
+    try:
+        profile = ClaudeProfile(
+            capabilities=validate_names(capability, "capability"),
+            boundaries=validate_names(boundary or [], "boundary"),
+            idle_minutes=idle_minutes,
+        )
+        exec_claude(profile, settings)
+    except LoomError as exc:
+        err.print(f"[red]Error [{exc.code}][/red]: {exc.message}")
+        raise typer.Exit(1) from None
+
+
 def main() -> None:
     app()
