@@ -11,7 +11,8 @@ from pathlib import Path
 
 STAND_IN = """#!{python}
 import json, os, sys
-record = {{"argv": sys.argv[1:], "env": {{k: v for k, v in os.environ.items() if k.startswith(("LOOM_", "NATS_"))}}}}
+env = {{k: v for k, v in os.environ.items() if k.startswith(("LOOM_", "NATS_"))}}
+record = {{"argv": sys.argv[1:], "env": env}}
 i = sys.argv.index("--mcp-config")
 record["mcp"] = json.load(open(sys.argv[i + 1]))
 json.dump(record, open(os.environ["RECORD_TO"], "w"))
