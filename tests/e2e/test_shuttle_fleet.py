@@ -88,9 +88,10 @@ def test_targets_lifecycle_with_real_health_checks(env: dict[str, str]) -> None:
     updated = run(env, "targets", "update", "laptop", "--max-concurrent", "2", "--json")
     assert updated.code == 0 and updated.json()["maxConcurrent"] == 2
 
-    healthy = run(env, "targets", "test", "laptop", "--json")
+    healthy = run(env, "targets", "test", "laptop")
     assert healthy.code == 0, healthy
-    assert healthy.json()["health"]["status"] == "healthy"
+    assert "healthy" in healthy.out and "unhealthy" not in healthy.out
+    assert run(env, "targets", "test", "laptop", "--json").json()
 
     assert run(env, "targets", "disable", "laptop").code == 0
     assert run(env, "targets", "show", "laptop", "--json").json()["enabled"] is False
@@ -111,9 +112,9 @@ def test_target_health_check_failure_and_secrets_never_shown(env: dict[str, str]
     broken = run(env, "targets", "add", "--name", "broken", "--type", "claude-code", "--mechanism", "local",
                  "--command", "/nonexistent/agent-binary", "--capabilities", "python")  # fmt: skip
     assert broken.code == 0, broken
-    tested = run(env, "targets", "test", "broken", "--json")
-    assert tested.code == 1
-    assert tested.json()["health"]["status"] == "unhealthy" and tested.json()["health"]["error"]
+    tested = run(env, "targets", "test", "broken")
+    assert tested.code == 1 and "unhealthy" in tested.out, tested
+    assert "nonexistent" in tested.out or "not found" in tested.out.lower()
 
     secret = "whsec-5up3r-s3cr3t"
     hook = run(env, "targets", "add", "--name", "hook", "--type", "claude-code", "--mechanism", "webhook",

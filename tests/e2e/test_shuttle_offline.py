@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import free_port
-from tests.e2e.shuttle_helpers import Result, run, shuttle_env
+from tests.e2e.shuttle_helpers import SHUTTLE, Result, run, shuttle_env
 
 ANSI = re.compile(r"\x1b\[")
+COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-9]|9[0-7])[;m]")  # a foreground colour code
 
 
 @pytest.fixture
@@ -125,3 +128,34 @@ def test_config_rejects_unknown_keys_and_bad_values_and_keeps_the_file(env: dict
     assert "KEY: unknown key 'colour'" in bad[0].err
     after = run({k: v for k, v in env.items() if k != "LOOM_API_URL"}, "config", "get", "api-url")
     assert after.out.strip() == "http://127.0.0.1:9  (file)"
+
+
+def _on_a_terminal(env: dict[str, str], *args: str) -> str:
+    """Run shuttle with stdout on a pseudo-terminal; return what it wrote there."""
+    primary, secondary = os.openpty()
+    try:
+        proc = subprocess.run(
+            [SHUTTLE, *args], env=env | {"COLUMNS": "120"}, stdout=secondary, stderr=subprocess.DEVNULL,
+            timeout=30, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # EIO: the terminal is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks).decode()
+    finally:
+        os.close(primary)
+
+
+def test_colours_on_a_terminal_and_none_with_no_color(env: dict[str, str]) -> None:
+    coloured = _on_a_terminal(env | {"TERM": "xterm-256color"}, "config", "list")
+    assert COLOUR.search(coloured), coloured
+    plain = _on_a_terminal(env | {"TERM": "xterm-256color", "NO_COLOR": "1"}, "config", "list")
+    assert "api-url" in plain and not COLOUR.search(plain), plain

@@ -324,7 +324,7 @@ def test_target(ctx: typer.Context, target: TargetArg) -> None:
     st = state(ctx)
     with st.client() as api:
         result = api.post(f"/api/targets/{segment(target)}/test")
-    health = result.get("health", result) if isinstance(result, dict) else {}
+    health = health_of(result)
     if st.out.json_mode:
         st.out.json(result)
     else:
@@ -338,6 +338,18 @@ def test_target(ctx: typer.Context, target: TargetArg) -> None:
             ]
         )
     raise typer.Exit(0 if health.get("status") == "healthy" else 1)
+
+
+def health_of(result: Any) -> dict[str, Any]:
+    """The health object from a test answer: the target with ``health``, or health itself."""
+    if not isinstance(result, dict):
+        return {}
+    health = result.get("health", result)
+    if not isinstance(health, dict):
+        return {}
+    if "status" not in health and "healthy" in health:
+        health = {**health, "status": "healthy" if health["healthy"] else "unhealthy"}
+    return health
 
 
 def _toggle(ctx: typer.Context, target: str, action: str) -> None:
