@@ -41,6 +41,8 @@ ENV_KEYS: dict[str, str] = {
     "api_token": "LOOM_API_TOKEN",
     "api_url": "LOOM_API_URL",
     "handle": "LOOM_HANDLE",
+    "target": "LOOM_TARGET",
+    "launch_work_id": "LOOM_WORK_ID",
 }
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
@@ -70,6 +72,9 @@ class Settings(BaseModel):
     api_token: SecretStr | None = None
     api_url: str = "http://127.0.0.1:8765"
     handle: str | None = None
+    # Set by Weft when it launches an agent, so the registration can be correlated.
+    target: str | None = None
+    launch_work_id: str | None = None
     cwd: Path = Field(default_factory=Path.cwd)
 
     @field_validator("project_id")

@@ -34,7 +34,9 @@ class LoomError(Exception):
         super().__init__(self.message)
 
 
-class InvalidArgument(LoomError):
+class InvalidArgument(LoomError, ValueError):
+    """Also a ``ValueError``, so pydantic validators can raise it and keep its text."""
+
     code = "INVALID_ARGUMENT"
     http_status = 422
 

@@ -95,7 +95,8 @@ class Toolset:
 def validation_message(exc: ValidationError) -> InvalidArgument:
     """The first validation error, naming the field (camelCase, as the caller sent it)."""
     error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "arguments"
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
+    where = where or "arguments"
     message = error["msg"]
     if error["type"] == "extra_forbidden":
         message = "is not a parameter of this tool"

@@ -40,3 +40,30 @@ class AgentRecord(Record):
     launch_work_id: str | None = None
     # A random id per process: tells two live processes claiming one guid apart.
     session_id: str | None = None
+
+
+class PresenceBeat(Record):
+    """A heartbeat in ``loom_P_presence`` (key = guid), written with a per-message TTL."""
+
+    status: AgentStatus = "online"
+    current_task_count: int = 0
+    beat_at: datetime = Field(default_factory=utcnow)
+    session_id: str | None = None
+
+
+class AgentView(Record):
+    """What discovery returns: the record with status computed from presence."""
+
+    guid: str
+    handle: str
+    agent_type: str
+    capabilities: list[str]
+    boundaries: list[str]
+    status: AgentStatus
+    current_task_count: int
+    last_heartbeat: datetime
+    hostname: str
+    max_concurrent_tasks: int = 1
+    target: str | None = None
+    launch_work_id: str | None = None
+    last_activity_at: datetime | None = None

@@ -1,0 +1,150 @@
+"""``AgentDirectory``: the project's agents and their presence, kept in memory by KV watches.
+
+Discovery answers from here, never from a KV scan. An agent is online only while its
+presence key exists (the server removes it by TTL when heartbeats stop) and its last beat is
+younger than three beat intervals; its own ``status`` (online/busy) applies only then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from nats.js.kv import KeyValue
+
+from loom.models.agent import AgentRecord, AgentStatus, AgentView, PresenceBeat
+from loom.models.base import decode, utcnow
+
+if TYPE_CHECKING:
+    from loom.runtime import Runtime
+
+log = logging.getLogger("loom.directory")
+
+
+@dataclass(frozen=True)
+class AgentFilter:
+    capability: str | None = None
+    boundary: str | None = None
+    agent_type: str | None = None
+    hostname: str | None = None
+    status: AgentStatus | None = None
+    include_offline: bool = False
+
+    def matches(self, view: AgentView) -> bool:
+        if self.capability and self.capability not in view.capabilities:
+            return False
+        if self.boundary and self.boundary not in view.boundaries:
+            return False
+        if self.agent_type and view.agent_type != self.agent_type:
+            return False
+        if self.hostname and view.hostname != self.hostname:
+            return False
+        if self.status and view.status != self.status:
+            return False
+        return self.include_offline or self.status == "offline" or view.status != "offline"
+
+
+class AgentDirectory:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.records: dict[str, AgentRecord] = {}
+        self.beats: dict[str, PresenceBeat] = {}
+        self.changed = asyncio.Condition()
+        self._listeners: list[Callable[[str], None]] = []
+        self._started: asyncio.Future[None] | None = None
+
+    async def start(self) -> None:
+        """Load everything and keep watching; concurrent callers wait for the same load."""
+        if self._started is None:
+            self._started = asyncio.get_running_loop().create_future()
+            layout = self.runtime.layout
+            agents = await self.runtime.bus.kv(layout.agents_bucket)
+            presence = await self.runtime.bus.kv(layout.presence_bucket)
+            loaded = [asyncio.Event(), asyncio.Event()]
+            self.runtime.spawn(self._follow(agents, self._on_record, loaded[0]), name="directory-agents")
+            self.runtime.spawn(self._follow(presence, self._on_beat, loaded[1]), name="directory-presence")
+            await asyncio.gather(loaded[0].wait(), loaded[1].wait())
+            self._started.set_result(None)
+        await asyncio.shield(self._started)
+
+    def on_change(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(guid)`` whenever an agent's record or presence changes."""
+        self._listeners.append(listener)
+
+    async def _follow(
+        self, kv: KeyValue, apply: Callable[[str, bytes | None], None], loaded: asyncio.Event
+    ) -> None:
+        watcher = await kv.watchall()
+        async for entry in watcher:
+            if entry is None:  # end of the initial values
+                loaded.set()
+                continue
+            deleted = entry.operation in ("DEL", "PURGE")
+            apply(entry.key, None if deleted else entry.value)
+            if entry.delta == 0:
+                loaded.set()
+            for listener in self._listeners:
+                listener(entry.key)
+            async with self.changed:
+                self.changed.notify_all()
+
+    def _on_record(self, guid: str, value: bytes | None) -> None:
+        record = decode(AgentRecord, value, where=guid) if value else None
+        if record is None:
+            self.records.pop(guid, None)
+        else:
+            self.records[guid] = record
+
+    def _on_beat(self, guid: str, value: bytes | None) -> None:
+        beat = decode(PresenceBeat, value, where=guid) if value else None
+        if beat is None:
+            self.beats.pop(guid, None)
+        else:
+            self.beats[guid] = beat
+
+    def is_online(self, guid: str) -> bool:
+        beat = self.beats.get(guid)
+        ttl = timedelta(seconds=self.runtime.settings.presence_ttl)
+        return beat is not None and utcnow() - beat.beat_at <= ttl
+
+    def view(self, record: AgentRecord) -> AgentView:
+        beat = self.beats.get(record.guid)
+        online = self.is_online(record.guid)
+        status: AgentStatus = "offline"
+        if online and beat is not None:
+            status = "busy" if beat.status == "busy" else "online"
+        return AgentView(
+            guid=record.guid,
+            handle=record.handle,
+            agent_type=record.agent_type,
+            capabilities=record.capabilities,
+            boundaries=record.boundaries,
+            status=status,
+            current_task_count=beat.current_task_count if beat and online else record.current_task_count,
+            last_heartbeat=beat.beat_at if beat else record.last_heartbeat,
+            hostname=record.hostname,
+            max_concurrent_tasks=record.max_concurrent_tasks,
+            target=record.target,
+            launch_work_id=record.launch_work_id,
+            last_activity_at=record.last_activity_at,
+        )
+
+    def visible_to(self, record: AgentRecord, caller: AgentRecord | None) -> bool:
+        """private: only itself; user-only: same user; project-only and public: the project."""
+        if caller is not None and caller.guid == record.guid:
+            return True
+        if record.visibility == "private":
+            return False
+        if record.visibility == "user-only":
+            return caller is not None and caller.username == record.username
+        return True
+
+    def find(self, where: AgentFilter, caller: AgentRecord | None = None) -> list[AgentView]:
+        views = [self.view(r) for r in self.records.values() if self.visible_to(r, caller)]
+        found = [v for v in views if where.matches(v)]
+        found.sort(key=lambda v: v.last_heartbeat, reverse=True)
+        return found

@@ -1,0 +1,51 @@
+"""Small helpers over nats-py KV: typed reads and compare-and-set updates with retry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from loom.errors import Conflict
+from loom.models.base import Record, decode, encode
+
+R = TypeVar("R", bound=Record)
+
+CAS_RETRIES = 20
+
+
+async def read(kv: KeyValue, key: str, model: type[R]) -> tuple[R | None, int]:
+    """The record at ``key`` and its revision (0 when absent or deleted)."""
+    try:
+        entry = await kv.get(key)
+    except KeyNotFoundError:
+        return None, 0
+    if entry.operation in ("DEL", "PURGE") or not entry.value:
+        return None, entry.revision or 0
+    return decode(model, entry.value, where=key), entry.revision or 0
+
+
+async def cas_update(
+    kv: KeyValue, key: str, model: type[R], mutate: Callable[[R | None], R | None]
+) -> R | None:
+    """Read, ``mutate``, write only if nobody wrote in between; retry on a lost race.
+
+    ``mutate`` gets the current record (or None) and returns the new one, or None to leave
+    it unchanged. Two writers never lose each other's change.
+    """
+    for _ in range(CAS_RETRIES):
+        current, revision = await read(kv, key, model)
+        updated = mutate(current)
+        if updated is None:
+            return current
+        try:
+            if revision:
+                await kv.update(key, encode(updated), last=revision)
+            else:
+                await kv.create(key, encode(updated))
+        except KeyWrongLastSequenceError:
+            continue  # someone wrote in between: read again
+        return updated
+    raise Conflict(f"{key} is being changed by others; try again")

@@ -1,0 +1,257 @@
+"""``RegistryService``: register, update and deregister the calling agent; heartbeats.
+
+The record (agents bucket) changes only by compare-and-set, so concurrent writers (the
+agent itself, Weft marking activity) never lose each other's update. Presence is a separate
+key written every heartbeat with a per-message TTL of three beats: when a process dies, the
+server removes its presence and the agent reads as offline with no one left to clean up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from nats.js.kv import KeyValue
+
+from loom.errors import InvalidArgument, NotFound
+from loom.identity import username
+from loom.models.agent import AgentRecord, AgentStatus, AgentView, PresenceBeat, Scope, Visibility
+from loom.models.base import encode, utcnow
+from loom.names import NAME_PATTERN, validate_name, validate_names
+from loom.services.agent_state import AgentState
+from loom.services.directory import AgentDirectory, AgentFilter
+from loom.services.kvstore import cas_update, read
+
+if TYPE_CHECKING:
+    from loom.runtime import Runtime
+
+log = logging.getLogger("loom.registry")
+
+MAX_METADATA_BYTES = 16 * 1024
+SECRET_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|credential|private[_-]?key", re.I)
+
+
+@dataclass(frozen=True)
+class Registration:
+    agent_type: str
+    capabilities: list[str] = field(default_factory=list)
+    boundaries: list[str] = field(default_factory=list)
+    handle: str | None = None
+    scope: Scope = "project"
+    visibility: Visibility = "project-only"
+    max_concurrent_tasks: int = 1
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def handle_from_type(agent_type: str) -> str:
+    """``"Senior Dev_Ops"`` → ``senior-dev-ops``: a valid handle derived from the type."""
+    slug = re.sub(r"[^a-z0-9-]+", "-", agent_type.lower()).strip("-")[:64] or "agent"
+    return slug if NAME_PATTERN.fullmatch(slug) else "agent"
+
+
+def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Metadata is shown to other agents: small, JSON, and never a credential."""
+    if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
+        raise InvalidArgument(f"must be at most {MAX_METADATA_BYTES} bytes as JSON", field="metadata")
+    for key in metadata:
+        if SECRET_KEY.search(key):
+            raise InvalidArgument(
+                f"key {key!r} looks like a credential; keep secrets out of the registry", field="metadata"
+            )
+    return metadata
+
+
+class RegistryService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.state = runtime.service(AgentState)
+        self.directory = runtime.service(AgentDirectory)
+        self.session_id = uuid.uuid4().hex
+        self._heartbeat: asyncio.Task[None] | None = None
+        runtime.on_close(self._on_close)
+
+    async def _agents(self) -> KeyValue:
+        return await self.runtime.bus.kv(self.runtime.layout.agents_bucket)
+
+    # -- registration ---------------------------------------------------------------------
+    async def register(self, reg: Registration) -> AgentRecord:
+        agent_type = reg.agent_type.strip()
+        if not agent_type or len(agent_type) > 64:
+            raise InvalidArgument("must be 1..64 characters", field="agentType")
+        handle = validate_name(reg.handle, "handle") if reg.handle else self.state.handle
+        handle = handle or handle_from_type(agent_type)
+        capabilities = validate_names(reg.capabilities, "capabilities")
+        boundaries = validate_names(reg.boundaries, "boundaries")
+        if not 1 <= reg.max_concurrent_tasks <= 100:
+            raise InvalidArgument("must be between 1 and 100", field="maxConcurrentTasks")
+        metadata = check_metadata(reg.metadata)
+        await self.directory.start()
+        guid = self.state.guid if self.state.registered else await self._choose_guid(handle)
+        settings = self.runtime.settings
+        identity = self.runtime.identity
+
+        def write(current: AgentRecord | None) -> AgentRecord:
+            now = utcnow()
+            return AgentRecord(
+                guid=guid,
+                handle=handle,
+                agent_type=agent_type,
+                capabilities=capabilities,
+                boundaries=boundaries,
+                hostname=identity.hostname,
+                username=username(),
+                project_id=settings.project_id,
+                scope=reg.scope,
+                visibility=reg.visibility,
+                max_concurrent_tasks=reg.max_concurrent_tasks,
+                metadata=metadata,
+                status="online",
+                current_task_count=current.current_task_count if current and self.state.registered else 0,
+                registered_at=current.registered_at if current else now,
+                last_heartbeat=now,
+                last_activity_at=now,
+                target=settings.target,
+                launch_work_id=settings.launch_work_id,
+                session_id=self.session_id,
+            )
+
+        record = await cas_update(await self._agents(), guid, AgentRecord, write)
+        assert record is not None
+        self.state.guid, self.state.handle, self.state.record = guid, handle, record
+        await self.beat()
+        self._start_heartbeat()
+        return record
+
+    async def _choose_guid(self, handle: str) -> str:
+        """Same agent, same guid; never steal the guid of another live process."""
+        identity = self.runtime.identity
+        if identity.explicit:
+            return identity.guid
+        records = self.directory.records
+        derived = records.get(identity.guid)
+        if (
+            derived is not None
+            and self.directory.is_online(derived.guid)
+            and derived.session_id != self.session_id
+        ):
+            return str(uuid.uuid4())
+        if derived is None:
+            for record in records.values():
+                same = (record.handle, record.hostname) == (handle, identity.hostname)
+                if same and not self.directory.is_online(record.guid):
+                    return record.guid  # its inbox comes back with it
+        return identity.guid
+
+    # -- presence -------------------------------------------------------------------------
+    async def beat(self, status: AgentStatus | None = None) -> None:
+        record = self.state.require()
+        beat = PresenceBeat(
+            status=status or record.status,
+            current_task_count=record.current_task_count,
+            session_id=self.session_id,
+        )
+        bucket = self.runtime.layout.presence_bucket
+        await self.runtime.bus.kv(bucket)
+        await self.runtime.bus.js.publish(
+            f"$KV.{bucket.name}.{record.guid}", encode(beat), msg_ttl=self.runtime.settings.presence_ttl
+        )
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = self.runtime.spawn(self._beat_forever(), name="heartbeat")
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.runtime.settings.heartbeat_seconds)
+            try:
+                await self.beat()
+            except Exception as exc:  # a missed beat is retried next interval
+                log.warning("heartbeat failed: %s", exc.__class__.__name__)
+
+    # -- updates --------------------------------------------------------------------------
+    async def update(self, guid: str, mutate: Callable[[AgentRecord], AgentRecord | None]) -> AgentRecord:
+        """CAS-update any agent's record (Weft uses this too)."""
+
+        def apply(current: AgentRecord | None) -> AgentRecord | None:
+            if current is None:
+                raise NotFound(f"agent {guid} is not registered in this project", field="guid")
+            return mutate(current)
+
+        record = await cas_update(await self._agents(), guid, AgentRecord, apply)
+        assert record is not None
+        if guid == self.state.guid and self.state.record is not None:
+            self.state.record = record
+        return record
+
+    async def update_presence(
+        self,
+        status: AgentStatus | None = None,
+        current_task_count: int | None = None,
+        capabilities: list[str] | None = None,
+        boundaries: list[str] | None = None,
+    ) -> AgentRecord:
+        me = self.state.require()
+        if status is None and current_task_count is None and capabilities is None and boundaries is None:
+            raise InvalidArgument(
+                "give at least one of status, currentTaskCount, capabilities, boundaries", field="arguments"
+            )
+        if current_task_count is not None and current_task_count < 0:
+            raise InvalidArgument("must be >= 0", field="currentTaskCount")
+        caps = validate_names(capabilities, "capabilities") if capabilities is not None else None
+        bounds = validate_names(boundaries, "boundaries") if boundaries is not None else None
+
+        def change(current: AgentRecord) -> AgentRecord:
+            given = {
+                "status": status,
+                "current_task_count": current_task_count,
+                "capabilities": caps,
+                "boundaries": bounds,
+            }
+            updates: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+            updates |= {"last_heartbeat": utcnow(), "session_id": self.session_id}
+            return current.model_copy(update=updates)
+
+        record = await self.update(me.guid, change)
+        if record.status == "offline":
+            await self._stop_presence()
+        else:
+            await self.beat()
+            self._start_heartbeat()  # back from offline: beat again
+        return record
+
+    async def deregister(self) -> AgentRecord:
+        me = self.state.require()
+        record = await self.update(me.guid, lambda r: r.model_copy(update={"status": "offline"}))
+        await self._stop_presence()
+        return record
+
+    async def _stop_presence(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            self._heartbeat = None
+        presence = await self.runtime.bus.kv(self.runtime.layout.presence_bucket)
+        await presence.purge(self.state.guid)
+
+    async def _on_close(self) -> None:
+        if self.state.record is not None and self.state.record.status != "offline":
+            await self.deregister()
+
+    # -- reads ----------------------------------------------------------------------------
+    async def discover(self, where: AgentFilter) -> list[AgentView]:
+        await self.directory.start()
+        return self.directory.find(where, self.state.record)
+
+    async def info(self, guid: str) -> AgentView:
+        await self.directory.start()
+        record = self.directory.records.get(guid)
+        if record is None:
+            record, _ = await read(await self._agents(), guid, AgentRecord)  # not yet in the cache
+        if record is None or not self.directory.visible_to(record, self.state.record):
+            raise NotFound(f"no agent {guid} visible to you in this project", field="guid")
+        return self.directory.view(record)

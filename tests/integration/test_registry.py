@@ -1,0 +1,195 @@
+"""Registry through real MCP sessions: guids, presence, visibility, CAS, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loom.config import Settings
+from loom.models.agent import AgentRecord
+from loom.runtime import Runtime
+from loom.services.registry import RegistryService
+from tests.mcp_helpers import in_process
+from tests.waiting import eventually
+
+TOOLSETS = ("identity", "registry")
+
+
+async def test_register_discover_and_reregister_keeps_the_guid(runtime: Runtime) -> None:
+    async with in_process(runtime, TOOLSETS) as agent:
+        first = await agent.call(
+            "register_agent", agentType="Senior Dev_Ops", capabilities=["Review", "python"]
+        )
+        assert first["handle"] == "senior-dev-ops"
+        assert first["capabilities"] == ["review", "python"]
+        again = await agent.call("register_agent", agentType="dev", capabilities=["go"], handle="ann")
+        assert again["guid"] == first["guid"] and again["handle"] == "ann"
+        found = await agent.call("discover_agents", capability="go")
+        assert [a["guid"] for a in found["agents"]] == [first["guid"]]
+        assert found["agents"][0]["status"] == "online"
+        me = await agent.call("get_my_handle")
+        assert me == {"handle": "ann", "guid": first["guid"]}
+
+
+async def test_same_agent_id_gets_its_guid_back(make_settings: Callable[..., Settings]) -> None:
+    guids = []
+    for _ in range(2):
+        async with (
+            await Runtime.open(make_settings(agent_id="builder-7")) as rt,
+            in_process(rt, TOOLSETS) as agent,
+        ):
+            guids.append((await agent.call("register_agent", agentType="dev"))["guid"])
+    assert guids[0] == guids[1]
+
+
+async def test_same_handle_and_host_after_going_offline_gets_the_guid_back(
+    make_settings: Callable[..., Settings], tmp_path: Any
+) -> None:
+    async with await Runtime.open(make_settings(cwd=tmp_path / "a")) as rt, in_process(rt, TOOLSETS) as agent:
+        first = (await agent.call("register_agent", agentType="dev", handle="bob"))["guid"]
+    async with await Runtime.open(make_settings(cwd=tmp_path / "b")) as rt, in_process(rt, TOOLSETS) as agent:
+        second = (await agent.call("register_agent", agentType="dev", handle="bob"))["guid"]
+    assert first == second
+
+
+async def test_a_second_live_process_with_the_same_identity_gets_its_own_guid(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with (
+        await Runtime.open(make_settings()) as rt1,
+        await Runtime.open(make_settings()) as rt2,
+        in_process(rt1, TOOLSETS) as a,
+        in_process(rt2, TOOLSETS) as b,
+    ):
+        ga = (await a.call("register_agent", agentType="dev"))["guid"]
+        gb = (await b.call("register_agent", agentType="dev"))["guid"]
+        assert ga != gb
+
+
+async def test_presence_expires_on_the_server_when_beats_stop(make_settings: Callable[..., Settings]) -> None:
+    watcher_rt = await Runtime.open(make_settings(heartbeat_seconds=0.5))
+    dying = await Runtime.open(make_settings(heartbeat_seconds=0.5, agent_id="doomed"))
+    async with in_process(dying, TOOLSETS) as agent:
+        guid = (await agent.call("register_agent", agentType="dev"))["guid"]
+    async with in_process(watcher_rt, TOOLSETS) as watcher:
+        await watcher.call("register_agent", agentType="watcher")
+
+        async def status() -> str:
+            return str((await watcher.call("get_agent_info", guid=guid))["status"])
+
+        assert await status() == "online"
+        # Simulate a crash: stop the heartbeat and drop the connection without deregistering.
+        for task in list(dying._tasks):
+            task.cancel()
+        await dying.bus.nc.close()
+        await eventually(lambda: _is(status, "offline"), timeout=15, message="crashed agent still online")
+        presence = await watcher_rt.bus.kv(watcher_rt.layout.presence_bucket)
+        assert guid not in await _keys(presence)
+    await watcher_rt.close()
+
+
+async def _is(probe: Callable[[], Any], expected: str) -> bool:
+    return bool(await probe() == expected)
+
+
+async def _keys(kv: Any) -> list[str]:
+    try:
+        return list(await kv.keys())
+    except Exception:  # no keys at all
+        return []
+
+
+async def test_deregister_is_offline_at_once(runtime: Runtime) -> None:
+    async with in_process(runtime, TOOLSETS) as agent:
+        guid = (await agent.call("register_agent", agentType="dev"))["guid"]
+        assert await agent.call("deregister_agent") == {"guid": guid, "status": "offline"}
+        info = await agent.call("get_agent_info", guid=guid)
+        assert info["status"] == "offline"
+        assert (await agent.call("discover_agents"))["agents"] == []
+        assert len((await agent.call("discover_agents", includeOffline=True))["agents"]) == 1
+
+
+async def test_concurrent_updates_never_lose_each_other(make_settings: Callable[..., Settings]) -> None:
+    async with await Runtime.open(make_settings()) as rt, in_process(rt, TOOLSETS) as agent:
+        guid = (await agent.call("register_agent", agentType="dev"))["guid"]
+        others = [await Runtime.open(make_settings()) for _ in range(4)]
+        try:
+
+            def add(tag: str) -> Callable[[AgentRecord], AgentRecord]:
+                return lambda r: r.model_copy(update={"metadata": {**r.metadata, tag: True}})
+
+            await asyncio.gather(
+                *(
+                    o.service(RegistryService).update(guid, add(f"k{i}-{j}"))
+                    for i, o in enumerate(others)
+                    for j in range(5)
+                )
+            )
+            record = await others[0].service(RegistryService).update(guid, lambda r: None)
+            assert len(record.metadata) == 20
+        finally:
+            for other in others:
+                await other.close()
+
+
+async def test_visibility_private_and_user_only(make_settings: Callable[..., Settings]) -> None:
+    async with (
+        await Runtime.open(make_settings(agent_id="hidden")) as rt1,
+        await Runtime.open(make_settings(agent_id="seeker")) as rt2,
+        in_process(rt1, TOOLSETS) as hidden,
+        in_process(rt2, TOOLSETS) as seeker,
+    ):
+        guid = (await hidden.call("register_agent", agentType="dev", visibility="private"))["guid"]
+        await seeker.call("register_agent", agentType="dev")
+        await eventually(lambda: _count(seeker, 1), message="seeker not listed")
+        assert guid not in [a["guid"] for a in (await seeker.call("discover_agents"))["agents"]]
+        assert (await seeker.error("get_agent_info", guid=guid)).code == "NOT_FOUND"
+        assert guid in [a["guid"] for a in (await hidden.call("discover_agents"))["agents"]]
+
+
+async def _count(agent: Any, n: int) -> bool:
+    return len((await agent.call("discover_agents"))["agents"]) >= n
+
+
+async def test_credentials_never_reach_the_registry(make_settings: Callable[..., Settings]) -> None:
+    async with await Runtime.open(make_settings()) as rt, in_process(rt, TOOLSETS) as agent:
+        error = await agent.error("register_agent", agentType="dev", metadata={"apiToken": "abc"})
+        assert error.code == "INVALID_ARGUMENT" and "metadata" in error.text and "abc" not in error.text
+        guid = (await agent.call("register_agent", agentType="dev"))["guid"]
+        agents = await rt.bus.kv(rt.layout.agents_bucket)
+        stored = (await agents.get(guid)).value.decode()
+        assert "nats://" not in stored and "password" not in stored.lower()
+
+
+BAD_REGISTER = st.fixed_dictionaries(
+    {"agentType": st.sampled_from(["", " ", "x" * 65, "ok"])},
+    optional={
+        "capabilities": st.lists(st.sampled_from(["*", ">", "a.b", "x y", "_int", "ok", "A"]), max_size=3),
+        "visibility": st.sampled_from(["public", "secret", ""]),
+        "maxConcurrentTasks": st.integers(-5, 200),
+        "handle": st.sampled_from(["ok", "no spaces", "dots.no", ""]),
+        "bogus": st.just(1),
+    },
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(args=BAD_REGISTER)
+async def test_bad_registration_names_the_field_and_stores_nothing(
+    runtime: Runtime, args: dict[str, Any]
+) -> None:
+    async with in_process(runtime, TOOLSETS) as agent:
+        result = await agent.raw("register_agent", **args)
+        agents = await runtime.bus.kv(runtime.layout.agents_bucket)
+        if result.is_error:
+            text = result.content[0].text  # type: ignore[union-attr]
+            assert text.startswith("Error [INVALID_ARGUMENT]: ")
+            assert text.split(": ", 2)[1].split(".")[0].split("[")[0] in (
+                "agentType capabilities visibility maxConcurrentTasks handle bogus".split()
+            )
+        else:
+            assert (await agents.get(result.structured_content["guid"])).value  # type: ignore[index]
