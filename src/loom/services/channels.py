@@ -1,0 +1,185 @@
+"""``ChannelService``: persistent per-project channels whose history every reader sees.
+
+Each channel is its own stream, so a channel's sequences are contiguous and the newest N
+(or the page before/after a sequence) is one computed range, read with one consumer fetch.
+Reading never consumes.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from nats.js.errors import NotFoundError
+
+from loom.bus.replay import read_range
+from loom.errors import InvalidArgument, NotFound
+from loom.models.base import decode, encode
+from loom.models.messages import ChannelMessage
+from loom.names import validate_name
+from loom.services.agent_state import AgentState
+
+if TYPE_CHECKING:
+    from loom.runtime import Runtime
+
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    name: str
+    description: str
+    message_count: int
+    created: datetime | None
+    last_sequence: int
+
+
+@dataclass(frozen=True)
+class Page:
+    messages: list[tuple[int, ChannelMessage]]
+    has_more: bool
+
+
+def check_message(message: str, field: str = "message") -> str:
+    if not message.strip():
+        raise InvalidArgument("must not be empty", field=field)
+    if len(message.encode()) > 1024 * 1024:
+        raise InvalidArgument("must be at most 1 MiB of UTF-8", field=field)
+    return message
+
+
+class ChannelService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.last_read: dict[str, int] = {}  # per session: what wait_for_activity counts from
+        self._defaults_ready = False
+
+    async def _ensure_defaults(self) -> None:
+        if not self._defaults_ready:
+            for name, description in self.runtime.layout.DEFAULT_CHANNELS:
+                await self._ensure(name, description)
+            self._defaults_ready = True
+
+    async def _ensure(self, name: str, description: str) -> None:
+        spec = self.runtime.layout.channel_stream(name)
+        try:
+            await self.runtime.bus.js.stream_info(spec.name)
+        except NotFoundError:
+            await self.runtime.bus.stream(replace(spec, description=description))
+
+    async def info(self, name: str) -> ChannelInfo:
+        await self._ensure_defaults()
+        spec = self.runtime.layout.channel_stream(validate_name(name, "channel"))
+        try:
+            info = await self.runtime.bus.js.stream_info(spec.name)
+        except NotFoundError:
+            raise NotFound(
+                f"no channel #{name}; list_channels shows them, create_channel adds one", field="channel"
+            ) from None
+        return ChannelInfo(
+            name=name,
+            description=info.config.description or "",
+            message_count=info.state.messages,
+            created=info.created if isinstance(info.created, datetime) else None,
+            last_sequence=info.state.last_seq,
+        )
+
+    async def list(self) -> list[ChannelInfo]:
+        """Every channel of the project with its message count: one filtered stream listing."""
+        await self._ensure_defaults()
+        prefix = self.runtime.layout.channel_stream("x").name[:-1]
+        found, offset = [], 0
+        while True:
+            request = {"subject": self.runtime.layout.channel_subject_wildcard, "offset": offset}
+            reply = await self.runtime.bus.nc.request(
+                "$JS.API.STREAM.LIST", json.dumps(request).encode(), timeout=10
+            )
+            page = json.loads(reply.data)
+            for stream in page.get("streams") or []:
+                name = stream["config"]["name"][len(prefix) :]
+                state = stream.get("state", {})
+                found.append(
+                    ChannelInfo(
+                        name,
+                        stream["config"].get("description", ""),
+                        state.get("messages", 0),
+                        None,
+                        state.get("last_seq", 0),
+                    )
+                )
+            offset += len(page.get("streams") or [])
+            if not page.get("streams") or offset >= page.get("total", 0):
+                break
+        return sorted(found, key=lambda c: c.name)
+
+    async def create(self, name: str, description: str = "") -> tuple[ChannelInfo, bool]:
+        name = validate_name(name, "name")
+        if len(description) > 1000:
+            raise InvalidArgument("must be at most 1000 characters", field="description")
+        try:
+            return await self.info(name), False
+        except NotFound:
+            await self._ensure(name, description)
+            return await self.info(name), True
+
+    async def send(
+        self, channel: str, message: str, reply_to: str | None = None, handle: str | None = None
+    ) -> tuple[int, ChannelMessage]:
+        info = await self.info(channel)
+        state = self.runtime.service(AgentState)
+        record = ChannelMessage(
+            id=str(uuid.uuid4()),
+            handle=handle or state.require_handle(),
+            sender_guid=state.guid if state.registered else None,
+            message=check_message(message),
+            reply_to=reply_to,
+        )
+        ack = await self.runtime.bus.js.publish(
+            self.runtime.layout.channel_subject(info.name), encode(record), headers={"Nats-Msg-Id": record.id}
+        )
+        return ack.seq, record
+
+    async def read(
+        self, channel: str, limit: int = 50, before: int | None = None, after: int | None = None
+    ) -> Page:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidArgument(f"must be between 1 and {MAX_LIMIT}", field="limit")
+        if before is not None and after is not None:
+            raise InvalidArgument("give before or after, not both", field="before")
+        info = await self.info(channel)
+        stream = self.runtime.layout.channel_stream(info.name).name
+        state = (await self.runtime.bus.js.stream_info(stream)).state
+        first, last = state.first_seq, state.last_seq
+        if state.messages == 0:
+            return Page([], False)
+        if after is not None:
+            start = max(after + 1, first)
+            end = min(last, start + limit - 1)
+            has_more = end < last
+        else:
+            end = min(last, before - 1) if before is not None else last
+            start = max(first, end - limit + 1)
+            has_more = start > first
+        if end < start:
+            return Page([], False)
+        raw = await read_range(
+            self.runtime.bus.js,
+            stream,
+            self.runtime.layout.channel_subject(info.name),
+            start,
+            end - start + 1,
+        )
+        messages = []
+        for msg in raw:
+            seq = msg.metadata.sequence.stream
+            if seq > end:
+                break
+            parsed = decode(ChannelMessage, msg.data, where=f"#{info.name}@{seq}")
+            if parsed is not None:
+                messages.append((seq, parsed))
+        if messages:
+            self.last_read[info.name] = max(self.last_read.get(info.name, 0), messages[-1][0])
+        return Page(messages, has_more)

@@ -1,0 +1,121 @@
+"""``InboxService``: a personal inbox per agent; offline agents get their mail later.
+
+All inboxes of a project share one stream (subject per guid). A read returns at once with
+what matches; each returned message is deleted from the stream first, and only messages
+whose delete succeeded are returned, so two readers never both get one. Messages that don't
+match the filters are left where they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from nats.js.errors import NotFoundError
+
+from loom.bus.replay import read_range, subject_count
+from loom.errors import InvalidArgument, NotFound
+from loom.models.agent import AgentRecord
+from loom.models.base import decode, encode
+from loom.models.messages import DirectMessage
+from loom.services.agent_state import AgentState
+from loom.services.channels import check_message
+from loom.services.directory import AgentDirectory
+from loom.services.kvstore import read
+
+if TYPE_CHECKING:
+    from loom.runtime import Runtime
+
+MAX_SCAN = 1000
+
+
+class InboxService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._lock = asyncio.Lock()
+
+    async def _stream(self) -> str:
+        spec = self.runtime.layout.inbox_stream
+        await self.runtime.bus.stream(spec)
+        return spec.name
+
+    async def send(
+        self,
+        recipient: str,
+        message: str,
+        message_type: str = "text",
+        metadata: dict[str, Any] | None = None,
+        reply_to: str | None = None,
+    ) -> tuple[DirectMessage, str]:
+        me = self.runtime.service(AgentState).require()
+        check_message(message)
+        agents = await self.runtime.bus.kv(self.runtime.layout.agents_bucket)
+        target, _ = await read(agents, recipient, AgentRecord) if _is_key(recipient) else (None, 0)
+        if target is None:
+            raise NotFound(f"no agent {recipient} in this project", field="recipientGuid")
+        directory = self.runtime.service(AgentDirectory)
+        await directory.start()
+        status = "online" if directory.is_online(recipient) else "offline"
+        record = DirectMessage(
+            id=str(uuid.uuid4()),
+            sender_guid=me.guid,
+            sender_handle=me.handle,
+            recipient_guid=recipient,
+            message_type=message_type,
+            message=message,
+            metadata=metadata or {},
+            reply_to=reply_to,
+        )
+        await self._stream()
+        await self.runtime.bus.js.publish(
+            self.runtime.layout.inbox_subject(recipient), encode(record), headers={"Nats-Msg-Id": record.id}
+        )
+        return record, status
+
+    async def unread(self) -> int:
+        guid = self.runtime.service(AgentState).guid
+        return await subject_count(
+            self.runtime.bus.js, await self._stream(), self.runtime.layout.inbox_subject(guid)
+        )
+
+    async def read(
+        self, limit: int = 10, message_type: str | None = None, sender: str | None = None
+    ) -> tuple[list[DirectMessage], int]:
+        """Take up to ``limit`` matching messages (oldest first); returns them and what's left."""
+        if not 1 <= limit <= 100:
+            raise InvalidArgument("must be between 1 and 100", field="limit")
+        me = self.runtime.service(AgentState).require()
+        stream = await self._stream()
+        subject = self.runtime.layout.inbox_subject(me.guid)
+        async with self._lock:
+            pending = await subject_count(self.runtime.bus.js, stream, subject)
+            raw = await read_range(self.runtime.bus.js, stream, subject, 1, min(pending, MAX_SCAN))
+            taken: list[DirectMessage] = []
+            for msg in raw:
+                if len(taken) >= limit:
+                    break
+                parsed = decode(DirectMessage, msg.data)
+                if parsed is not None:
+                    if message_type and parsed.message_type != message_type:
+                        continue
+                    if sender and parsed.sender_guid != sender:
+                        continue
+                if await self._take(stream, msg.metadata.sequence.stream) and parsed is not None:
+                    taken.append(parsed)  # a malformed message is removed, never returned
+            remaining = await subject_count(self.runtime.bus.js, stream, subject)
+        return taken, remaining
+
+    async def _take(self, stream: str, seq: int) -> bool:
+        try:
+            return bool(await self.runtime.bus.js.delete_msg(stream, seq))
+        except NotFoundError:
+            return False  # another reader took it first
+        except Exception as exc:
+            if "no message found" in str(exc).lower():
+                return False
+            raise
+
+
+def _is_key(guid: str) -> bool:
+    return 0 < len(guid) <= 64 and all(c.isalnum() or c in "-_" for c in guid)
