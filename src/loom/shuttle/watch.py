@@ -24,7 +24,8 @@ from loom.shuttle.output import Output, plain, status_text
 from loom.shuttle.sse import Event
 
 EXIT_INTERRUPTED = 130  # the shell's code for SIGINT: the outcome is unknown
-TERMINAL = frozenset({"completed", "failed", "cancelled", "dead-lettered"})
+# "failed" is not here: a failed attempt goes back to pending or on to the DLQ.
+TERMINAL = frozenset({"completed", "cancelled", "dead-lettered"})
 # A stream that closes at once, again and again, means something is wrong, not quiet.
 MAX_QUICK_DROPS = 5
 QUICK_DROP_SECONDS = 1.0
@@ -166,7 +167,8 @@ def watch(
 ) -> None:
     """Follow a work item live until it ends, or (without WORK_ID) the fleet's events.
 
-    With WORK_ID the exit code is the outcome: 0 completed, 1 failed, dead-lettered or cancelled.
+    With WORK_ID the exit code is the outcome: 0 completed, 1 dead-lettered (failed for good) or
+    cancelled; a failed attempt that will be retried keeps the watch going.
     Without it, events print until Ctrl-C.
 
     Example: shuttle watch 6f1c2b0e-...   |   shuttle watch --json
