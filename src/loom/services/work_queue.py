@@ -1,0 +1,119 @@
+"""Queue mechanics: durable pull consumers per (capability, boundary slot, priority) subject.
+
+A claim is a single ``no_wait`` pull request, so it returns at once when the subject is
+empty and no client library minimum leaks into ``claim_work(timeout=...)``. The message's
+ack reply subject is kept in the work record, so any process can later ack, nak or extend
+the lease of that delivery by publishing to it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from loom.bus.layout import NO_BOUNDARY, PRIORITY_LEVELS
+
+if TYPE_CHECKING:
+    from loom.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Delivery:
+    work_id: str
+    ack_subject: str
+    delivered: int  # 1 on the first delivery
+
+
+def parse_delivered(ack_subject: str) -> int:
+    """``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>`` (v1 form),
+    or the v2 form with domain and account hash tokens in front."""
+    tokens = ack_subject.split(".")
+    return int(tokens[4] if len(tokens) == 9 else tokens[-5])
+
+
+class WorkQueue:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._consumers: set[str] = set()
+
+    @property
+    def stream(self) -> str:
+        return self.runtime.layout.work_stream.name
+
+    async def ready(self) -> None:
+        await self.runtime.bus.stream(self.runtime.layout.work_stream)
+
+    async def publish(
+        self, work_id: str, capability: str, boundary: str | None, priority: int, dedup: str
+    ) -> None:
+        await self.ready()
+        subject = self.runtime.layout.work_subject(capability, boundary, priority)
+        await self.runtime.bus.js.publish(subject, work_id.encode(), headers={"Nats-Msg-Id": dedup})
+
+    async def counts(self, capability: str) -> dict[str, int]:
+        """Stored messages per subject of one capability (pending plus claimed-not-acked)."""
+        await self.ready()
+        info = await self.runtime.bus.js.stream_info(
+            self.stream, subjects_filter=self.runtime.layout.work_capability_wildcard(capability)
+        )
+        return dict(info.state.subjects or {})
+
+    def candidates(
+        self, capabilities: list[str], boundaries: list[str], counts: dict[str, int]
+    ) -> list[tuple[str, str | None, int]]:
+        """Subjects worth a pull, highest priority first: (capability, boundary, priority)."""
+        layout = self.runtime.layout
+        slots: list[str | None] = [None, *boundaries]
+        return [
+            (cap, slot, priority)
+            for priority in PRIORITY_LEVELS
+            for cap in capabilities
+            for slot in slots
+            if counts.get(layout.work_subject(cap, slot, priority), 0) > 0
+        ]
+
+    async def _consumer(self, capability: str, boundary: str | None, priority: int) -> str:
+        layout = self.runtime.layout
+        name = layout.work_consumer(capability, boundary, priority)
+        if name not in self._consumers:
+            config = ConsumerConfig(
+                durable_name=name,
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=self.runtime.settings.work_lease,
+                max_deliver=-1,  # attempts are counted by us, so the DLQ gets every item
+                filter_subject=layout.work_subject(capability, boundary, priority),
+                max_ack_pending=-1,
+            )
+            # Create-or-update: a changed LOOM_WORK_LEASE updates the consumer's ack_wait.
+            await self.runtime.bus.js.add_consumer(self.stream, config)
+            self._consumers.add(name)
+        return name
+
+    async def pull(self, capability: str, boundary: str | None, priority: int) -> Delivery | None:
+        """One message from that subject's consumer, or None at once when it has none."""
+        consumer = await self._consumer(capability, boundary, priority)
+        request = json.dumps({"batch": 1, "no_wait": True}).encode()
+        msg: Msg = await self.runtime.bus.nc.request(
+            f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{consumer}", request, timeout=5, old_style=True
+        )
+        if msg.headers and msg.headers.get("Status") or not msg.reply:
+            return None  # 404 no messages / 408 request expired
+        return Delivery(msg.data.decode(), msg.reply, parse_delivered(msg.reply))
+
+    async def ack(self, ack_subject: str, kind: bytes = b"+ACK") -> None:
+        """``+ACK`` done, ``+WPI`` extend the lease, ``+TERM`` drop, ``-NAK {...}`` redeliver later."""
+        await self.runtime.bus.nc.publish(ack_subject, kind)
+
+    async def nak(self, ack_subject: str, delay_seconds: float) -> None:
+        payload = json.dumps({"delay": int(delay_seconds * 1e9)}).encode()
+        await self.ack(ack_subject, b"-NAK " + payload)
+
+    def wake_subjects(self, capabilities: list[str]) -> list[str]:
+        return [self.runtime.layout.work_capability_wildcard(cap) for cap in capabilities]
+
+
+__all__ = ["NO_BOUNDARY", "Delivery", "WorkQueue", "parse_delivered"]
