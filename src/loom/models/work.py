@@ -72,7 +72,8 @@ class WorkRecord(Record):
         """The ``workItem`` of ``claim_work``."""
         wire = self.to_wire()
         keys = (
-            "id taskId description capability boundary priority contextData offeredBy offeredAt attempts leaseExpiresAt"
+            "id taskId description capability boundary priority contextData "
+            "offeredBy offeredAt attempts leaseExpiresAt"
         ).split()
         return {k: wire.get(k) for k in keys}
 
