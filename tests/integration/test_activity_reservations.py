@@ -34,7 +34,7 @@ async def test_wait_returns_at_once_with_timeout_zero_and_early_on_news(
 
         for action in ("dm", "post", "work", "shutdown"):
             waiting = asyncio.create_task(idle.call("wait_for_activity", timeout=60))
-            await eventually(lambda: not waiting.done(), timeout=1)
+            await eventually(lambda w=waiting: not w.done(), timeout=1)  # type: ignore[misc]
             if action == "dm":
                 await busy.call("send_direct_message", recipientGuid=guid, message="hi")
                 assert (await asyncio.wait_for(waiting, 20))["unreadDirect"] == 1
