@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
@@ -68,16 +70,19 @@ async def stop_on_signals() -> AsyncIterator[asyncio.Event]:
             loop.remove_signal_handler(sig)
 
 
-async def run_until_stopped(serve: Any, stop: asyncio.Event) -> None:
-    """Run ``serve`` until it returns (stdin closed) or ``stop`` is set (a signal)."""
+async def run_until_stopped(serve: Any, stop: asyncio.Event) -> bool:
+    """Run ``serve`` until it returns (stdin closed) or ``stop`` is set; True when stopped."""
     serve_task = asyncio.ensure_future(serve)
     stop_task = asyncio.ensure_future(stop.wait())
-    done, pending = await asyncio.wait({serve_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    if serve_task in done and (error := serve_task.exception()) is not None:
-        raise error
+    done, _ = await asyncio.wait({serve_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    stop_task.cancel()
+    if serve_task in done:
+        if (error := serve_task.exception()) is not None:
+            raise error
+        return False
+    # Not awaited: the stdio reader sits in a thread blocked on stdin and can't be cancelled.
+    serve_task.cancel()
+    return True
 
 
 async def serve(
@@ -92,14 +97,18 @@ async def serve(
     """Serve until the session ends, then close the runtime (which deregisters the agent)."""
     async with stop_on_signals() as stop:
         runtime = await Runtime.open(settings)
+        stopped = False
         try:
             server = build_server(runtime, toolset_names, name)
-            if transport == "stdio":
-                await run_until_stopped(_serve_stdio(server), stop)
-            else:
-                await run_until_stopped(_serve_http(server, host, port), stop)
+            serving = _serve_stdio(server) if transport == "stdio" else _serve_http(server, host, port)
+            stopped = await run_until_stopped(serving, stop)
         finally:
-            await runtime.close()
+            await runtime.close()  # deregisters the agent: offline at once
+    if stopped and transport == "stdio":
+        # A thread is still blocked reading stdin and would keep the process alive until the
+        # client closes the pipe; everything is cleaned up, so leave now.
+        sys.stdout.flush()
+        os._exit(0)
 
 
 async def _serve_stdio(server: Server[Any]) -> None:
