@@ -24,8 +24,9 @@ class Bus:
     can ask for its bucket on every call at the cost of a dict lookup.
     """
 
-    def __init__(self, nc: NatsClient, settings: Settings) -> None:
+    def __init__(self, nc: NatsClient, settings: Settings, *, owns_connection: bool = True) -> None:
         self.nc = nc
+        self.owns_connection = owns_connection
         self.settings = settings
         self.js: JetStreamContext = nc.jetstream(timeout=10)
         self.layout = Layout(settings.project_id, settings.replicas)
@@ -44,8 +45,13 @@ class Bus:
     ) -> None:
         await self.close()
 
+    def for_project(self, project: str) -> Bus:
+        """A Bus for another project on the same connection (closing it leaves the connection)."""
+        settings = self.settings.model_copy(update={"project_id": self.layout_for(project).project})
+        return Bus(self.nc, settings, owns_connection=False)
+
     async def close(self) -> None:
-        if not self.nc.is_closed:
+        if self.owns_connection and not self.nc.is_closed:
             try:
                 await asyncio.wait_for(self.nc.drain(), 5)
             except (TimeoutError, Exception):  # draining is best effort at shutdown

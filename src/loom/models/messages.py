@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from loom.models.base import Record, utcnow
+from loom.models.base import Record, iso, utcnow
 
 
 class ChannelMessage(Record):
@@ -17,6 +17,18 @@ class ChannelMessage(Record):
     message: str
     timestamp: datetime = Field(default_factory=utcnow)
     reply_to: str | None = None
+
+    def public(self, sequence: int) -> dict[str, Any]:
+        """The shape ``read_messages`` and the REST API return."""
+        return {
+            "id": self.id,
+            "sequence": sequence,
+            "handle": self.handle,
+            "senderGuid": self.sender_guid,
+            "message": self.message,
+            "timestamp": iso(self.timestamp),
+            "replyTo": self.reply_to,
+        }
 
 
 class DirectMessage(Record):

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from loom.mcp.args import ChannelName, Name
 from loom.mcp.toolkit import NoArgs, Reply, ToolArgs, Toolset
 from loom.models.base import iso
-from loom.models.messages import ChannelMessage
 from loom.runtime import Runtime
 from loom.services.channels import ChannelService
 
 toolset = Toolset("channels")
-
-
-def message_data(seq: int, msg: ChannelMessage) -> dict[str, Any]:
-    return {
-        "id": msg.id,
-        "sequence": seq,
-        "handle": msg.handle,
-        "senderGuid": msg.sender_guid,
-        "message": msg.message,
-        "timestamp": iso(msg.timestamp),
-        "replyTo": msg.reply_to,
-    }
 
 
 @toolset.tool("list_channels", "The project's channels with their message counts.", NoArgs, read_only=True)
@@ -82,7 +67,7 @@ async def read_messages(rt: Runtime, args: ReadMessagesArgs) -> Reply:
     text = "\n".join(lines) if lines else f"No messages in #{args.channel}."
     data = {
         "channel": args.channel,
-        "messages": [message_data(s, m) for s, m in page.messages],
+        "messages": [m.public(s) for s, m in page.messages],
         "hasMore": page.has_more,
     }
     return Reply(text, data)

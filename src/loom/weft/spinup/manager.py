@@ -1,0 +1,177 @@
+"""``SpinUpManager``: launch an agent from a target within its limits, and follow the launch.
+
+The decision to launch is a compare-and-set on the target record (cooldown and
+``maxConcurrent`` are checked inside it), so two Weft processes can't both launch for one
+slot. A launch succeeds only when the new agent registers with ``LOOM_TARGET`` = the target
+name (and the spin-up id): requested → launched → registered | failed | timed-out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nats.js.kv import KeyValue
+
+from loom.errors import Conflict
+from loom.models.base import decode, encode, utcnow
+from loom.models.target import Health, SpinUp, Target
+from loom.services.directory import AgentDirectory
+from loom.services.kvstore import cas_update
+from loom.weft.spinup import mechanisms
+from loom.weft.spinup.base import LaunchError, LaunchRequest
+from loom.weft.targets import TargetRegistry
+
+if TYPE_CHECKING:
+    from loom.runtime import Runtime
+
+log = logging.getLogger("loom.spinup")
+
+Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
+ACTIVE = ("requested", "launched")
+RECORD_TTL = 7 * 86400.0
+
+
+async def _no_events(kind: str, payload: dict[str, Any]) -> None:
+    return None
+
+
+class SpinUpManager:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.targets = runtime.service(TargetRegistry)
+        self.directory = runtime.service(AgentDirectory)
+        self.emit: Emit = _no_events
+        self.registration_timeout = 120.0
+        self.log_dir: Path | None = None
+
+    async def _kv(self) -> KeyValue:
+        return await self.runtime.bus.kv(self.runtime.layout.spinups_bucket)
+
+    async def records(self, target_name: str | None = None) -> list[SpinUp]:
+        kv = await self._kv()
+        try:
+            keys = await kv.keys()
+        except Exception:  # an empty bucket has no keys
+            return []
+        found = []
+        for key in keys:
+            try:
+                entry = await kv.get(key)
+            except Exception:  # expired between listing and reading
+                continue
+            record = decode(SpinUp, entry.value, where=key) if entry.value else None
+            if record is not None and (target_name is None or record.target == target_name):
+                found.append(record)
+        return sorted(found, key=lambda r: r.requested_at)
+
+    async def _running(self, target: Target) -> int:
+        await self.directory.start()
+        agents = [
+            r
+            for r in self.directory.records.values()
+            if r.target == target.name and self.directory.is_online(r.guid)
+        ]
+        pending = [r for r in await self.records(target.name) if r.state in ACTIVE]
+        return len(agents) + len(pending)
+
+    async def spin_up(
+        self,
+        target: Target,
+        work_id: str | None = None,
+        capability: str | None = None,
+        boundary: str | None = None,
+    ) -> SpinUp:
+        if not target.enabled:
+            raise Conflict(f"target {target.name} is disabled", field="target")
+        running = await self._running(target)
+        now = utcnow()
+
+        def claim_slot(current: Target | None) -> Target | None:
+            if current is None:
+                raise Conflict(f"target {target.name} was removed", field="target")
+            if running >= current.max_concurrent:
+                raise Conflict(
+                    f"target {current.name} is at maxConcurrent={current.max_concurrent}", field="target"
+                )
+            if current.last_used_at and now - current.last_used_at < timedelta(
+                seconds=current.cooldown_seconds
+            ):
+                raise Conflict(
+                    f"target {current.name} is cooling down ({current.cooldown_seconds:.0f}s)", field="target"
+                )
+            return current.model_copy(update={"last_used_at": now, "use_count": current.use_count + 1})
+
+        await cas_update(await self.targets.kv(), target.id, Target, claim_slot)
+        record = SpinUp(
+            id=str(uuid.uuid4()), target=target.name, target_id=target.id, work_id=work_id,
+            capability=capability, boundary=boundary,
+        )  # fmt: skip
+        record = await self._save(record)
+        request = LaunchRequest(
+            target=target, spin_up_id=record.id, project=self.runtime.settings.project_id,
+            nats_url=self.runtime.settings.nats_url, work_id=work_id, capability=capability,
+            boundary=boundary, log_dir=self.log_dir,
+        )  # fmt: skip
+        try:
+            detail = await mechanisms.launch(target, request)
+        except LaunchError as exc:
+            return await self._save(record.model_copy(update={"state": "failed", "detail": str(exc)}))
+        except Exception as exc:  # an unexpected launch error is a failed launch, not a crash
+            log.exception("launch from %s failed", target.name)
+            return await self._save(
+                record.model_copy(update={"state": "failed", "detail": exc.__class__.__name__})
+            )
+        record = await self._save(record.model_copy(update={"state": "launched", "detail": detail}))
+        self.runtime.spawn(self._await_registration(record), name=f"spinup-{record.id}")
+        return record
+
+    async def _await_registration(self, record: SpinUp) -> None:
+        await self.directory.start()
+        deadline = asyncio.get_running_loop().time() + self.registration_timeout
+        while asyncio.get_running_loop().time() < deadline:
+            for agent in self.directory.records.values():
+                if agent.target == record.target and agent.registered_at >= record.requested_at:
+                    await self._save(
+                        record.model_copy(update={"state": "registered", "agent_guid": agent.guid})
+                    )
+                    return
+            async with self.directory.changed:
+                try:
+                    await asyncio.wait_for(self.directory.changed.wait(), 1.0)
+                except TimeoutError:
+                    pass
+        await self._save(
+            record.model_copy(update={"state": "timed-out", "detail": "the agent never registered"})
+        )
+
+    async def _save(self, record: SpinUp) -> SpinUp:
+        record = record.model_copy(update={"updated_at": utcnow()})
+        await self._kv()
+        await self.runtime.bus.js.publish(
+            f"$KV.{self.runtime.layout.spinups_bucket.name}.{record.id}", encode(record), msg_ttl=RECORD_TTL
+        )
+        await self.emit("spin-up", record.to_wire())
+        return record
+
+
+async def check_health(runtime: Runtime, target: Target) -> Target:
+    """Run the mechanism's real health check and store the result on the target."""
+    started = asyncio.get_running_loop().time()
+    try:
+        await mechanisms.check(target)
+        health = Health(status="healthy")
+    except LaunchError as exc:
+        health = Health(status="unhealthy", error=str(exc))
+    health = health.model_copy(
+        update={
+            "checked_at": utcnow(),
+            "latency_ms": round((asyncio.get_running_loop().time() - started) * 1000, 1),
+        }
+    )
+    return await runtime.service(TargetRegistry).change(target.id, health=health)
