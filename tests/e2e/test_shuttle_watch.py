@@ -4,6 +4,7 @@ with the work driven by a real MCP agent session (register_agent, claim_work, ..
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import time
@@ -25,8 +26,9 @@ def env(weft: WeftProcess, tmp_path: Path, project_id: str) -> dict[str, str]:
     return shuttle_env(tmp_path / "cfg", api_url=weft.url, LOOM_PROJECT_ID=project_id)
 
 
-@pytest.fixture
-async def agent(runtime: Runtime) -> AsyncIterator[Agent]:
+@contextlib.asynccontextmanager
+async def worker(runtime: Runtime) -> AsyncIterator[Agent]:
+    """A registered agent with capability ``python``: a real MCP session, opened in the test's task."""
     pytest.importorskip("loom.mcp.toolsets.work", reason="the work toolset is not built yet")
     async with in_process(runtime) as session:
         await session.call(
@@ -51,8 +53,13 @@ async def claim(agent: Agent, work_id: str | None = None) -> dict[str, Any]:
 
 
 async def test_watch_follows_an_item_live_and_exits_0_when_completed(
-    env: dict[str, str], agent: Agent
+    env: dict[str, str], runtime: Runtime
 ) -> None:
+    async with worker(runtime) as agent:
+        await _watch_follows_an_item_live_and_exits_0_when_completed(env, agent)
+
+
+async def _watch_follows_an_item_live_and_exits_0_when_completed(env: dict[str, str], agent: Agent) -> None:
     work_id = await submit(env, "write the docs")
     watcher = await start(env, "watch", work_id, "--json")
     first = json.loads(await read_line(watcher))
@@ -74,6 +81,13 @@ async def test_watch_follows_an_item_live_and_exits_0_when_completed(
 
 
 async def test_submit_wait_exits_1_on_failure_then_dlq_retry_and_discard(
+    env: dict[str, str], runtime: Runtime
+) -> None:
+    async with worker(runtime) as agent:
+        await _submit_wait_exits_1_on_failure_then_dlq_retry_and_discard(env, agent)
+
+
+async def _submit_wait_exits_1_on_failure_then_dlq_retry_and_discard(
     env: dict[str, str], agent: Agent
 ) -> None:
     waiter = await start(env, "submit", "flaky build", "--capability", "python", "--wait", "--json")
@@ -128,7 +142,12 @@ async def test_watch_without_id_prints_fleet_events_until_interrupted(env: dict[
     assert result.code == 0, result
 
 
-async def test_agents_list_show_and_shutdown(env: dict[str, str], agent: Agent) -> None:
+async def test_agents_list_show_and_shutdown(env: dict[str, str], runtime: Runtime) -> None:
+    async with worker(runtime) as agent:
+        await _agents_list_show_and_shutdown(env, agent)
+
+
+async def _agents_list_show_and_shutdown(env: dict[str, str], agent: Agent) -> None:
     me = await agent.call("get_my_handle")
     listed = (await run_async(env, "agents", "list", "--json")).json()
     assert set(listed) >= {"agents", "count"}
