@@ -154,12 +154,20 @@ def http_url(value: str, flag: str) -> str:
     return value
 
 
-def check_with_model(body: Mapping[str, Any]) -> None:
-    """Validate the whole target with the target model Weft uses, when it is importable."""
+def check_with_model(mechanism: str, config: Mapping[str, Any]) -> None:
+    """Validate the config with the model Weft itself uses; errors name the flag, not the key.
+
+    The model is looked up at run time so shuttle keeps working (with the checks above) even
+    against a Loom build whose target model moved.
+    """
     try:
-        target_model = importlib.import_module("loom.models.target")
-    except ImportError:  # pragma: no cover - the model ships with the same package
+        parse = importlib.import_module("loom.models.target").parse_config
+    except (ImportError, AttributeError):  # pragma: no cover - the model ships with shuttle
         return
-    validate = getattr(target_model, "validate_target_request", None)
-    if validate is not None:
-        validate(dict(body))
+    try:
+        parse(mechanism, dict(config))
+    except InvalidArgument as exc:
+        key = (exc.field or "").removeprefix("config.").split(".", 1)[0]
+        flags = {keys[mechanism]: flag_name(attr) for attr, keys in APPLIES.items() if mechanism in keys}
+        rule = exc.message.split(": ", 1)[-1]
+        raise InvalidArgument(rule, field=flags.get(key, exc.field)) from None

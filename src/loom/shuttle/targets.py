@@ -131,7 +131,7 @@ def add_target(
         raise InvalidArgument(
             "give at least one capability, e.g. --capabilities python", field="--capabilities"
         )
-    check_with_model(body)
+    check_with_model(mechanism, body["config"])
     with st.client() as api:
         target = api.post("/api/targets", body)
     if st.out.json_mode:
