@@ -96,7 +96,7 @@ async def _log_error(exc: Exception) -> None:
 
 
 async def _log_disconnected() -> None:
-    log.warning("nats: disconnected; reconnecting")
+    log.info("nats: disconnected")  # also fires on a clean close
 
 
 async def _log_reconnected() -> None:

@@ -1,0 +1,1 @@
+"""``loom demo``: the whole stack, scripted, checked step by step."""
