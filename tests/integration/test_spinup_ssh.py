@@ -1,0 +1,109 @@
+"""The ssh mechanism against a real sshd on loopback (key-only auth, host keys checked)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+from loom.weft.spinup import mechanisms
+from loom.weft.spinup.base import LaunchError, LaunchRequest
+from loom.weft.targets import build_target
+from tests.waiting import eventually
+
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+
+
+@dataclass
+class Sshd:
+    port: int
+    host_key: asyncssh.SSHKey
+    client_key_path: Path
+    known_hosts: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    if not os.path.exists(SSHD):
+        pytest.skip("sshd is not installed (make test installs openssh-server through apt-get)")
+    work = tmp_path_factory.mktemp("sshd")
+    host_key = asyncssh.generate_private_key("ssh-ed25519")
+    host_key.write_private_key(str(work / "host_key"))
+    os.chmod(work / "host_key", 0o600)
+    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    client_key.write_private_key(str(work / "client_key"))
+    os.chmod(work / "client_key", 0o600)
+    client_key.write_public_key(str(work / "authorized_keys"))
+    port = free_port()
+    (work / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {work / 'host_key'}\n"
+        f"AuthorizedKeysFile {work / 'authorized_keys'}\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\n"
+        f"StrictModes no\nUsePAM no\nPidFile {work / 'sshd.pid'}\n"
+    )
+    known = work / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{port} {host_key.export_public_key().decode().strip()}\n")
+    Path("/run/sshd").mkdir(exist_ok=True)
+    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(work / "sshd_config")], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.skip("sshd could not start here")
+        time.sleep(0.05)  # readiness poll bounded by the deadline
+    try:
+        yield Sshd(port, host_key, work / "client_key", known)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def ssh_target(server: Sshd, command: str, known_hosts: Path | None = None) -> dict[str, object]:
+    return {
+        "name": "remote", "agentType": "coder", "mechanism": "ssh", "capabilities": ["python"],
+        "config": {"host": "127.0.0.1", "port": server.port, "user": getpass.getuser(),
+                   "identityFile": str(server.client_key_path), "knownHosts": str(known_hosts or server.known_hosts),
+                   "command": command},
+    }  # fmt: skip
+
+
+async def test_ssh_launch_runs_the_command_with_the_loom_env(sshd: Sshd, tmp_path: Path) -> None:
+    out = tmp_path / "remote-env"
+    script = f"import os; open({str(out)!r}, 'w').write(os.environ['LOOM_WORK_ID'] + '|' + os.environ['LOOM_BOUNDARY'])"
+    target = build_target(ssh_target(sshd, f'{sys.executable} -c "{script}"'))
+    nasty = "x'; touch /tmp/pwned-by-loom; echo '"
+    request = LaunchRequest(target=target, spin_up_id="s", project="p", nats_url="nats://127.0.0.1:1",
+                            work_id="w-ssh", boundary=nasty)  # fmt: skip
+    await mechanisms.check(target)
+    await mechanisms.launch(target, request)
+    await eventually(out.exists, timeout=15)
+    assert out.read_text() == f"w-ssh|{nasty}"  # quoted: the value arrived intact, nothing ran
+    assert not Path("/tmp/pwned-by-loom").exists()
+
+
+async def test_a_wrong_host_key_is_refused(sshd: Sshd, tmp_path: Path) -> None:
+    impostor = asyncssh.generate_private_key("ssh-ed25519")
+    wrong = tmp_path / "known_hosts"
+    wrong.write_text(f"[127.0.0.1]:{sshd.port} {impostor.export_public_key().decode().strip()}\n")
+    target = build_target(ssh_target(sshd, "true", wrong))
+    with pytest.raises(LaunchError, match="ssh|host key"):
+        await mechanisms.check(target)
+    with pytest.raises(LaunchError):
+        await mechanisms.launch(
+            target, LaunchRequest(target=target, spin_up_id="s", project="p", nats_url="n")
+        )
