@@ -1,0 +1,5 @@
+"""Pattern: scoped, expiring, searchable memory for agents."""
+
+from loom.services.memory.service import MemoryService
+
+__all__ = ["MemoryService"]

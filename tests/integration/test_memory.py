@@ -1,0 +1,148 @@
+"""Pattern through real MCP sessions: scopes, expiry on the server, ranking, ordering, import."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from nats.js.errors import KeyNotFoundError
+
+from loom.config import Settings
+from loom.runtime import Runtime
+from tests.mcp_helpers import in_process
+from tests.waiting import eventually
+
+MEMORY = ("memory",)
+
+
+async def test_private_and_personal_stay_private_team_stays_in_the_project(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with (
+        await Runtime.open(make_settings(agent_id="ann")) as rt1,
+        await Runtime.open(make_settings(agent_id="ben")) as rt2,
+        await Runtime.open(make_settings(agent_id="cat", project_id="other-proj-m")) as rt3,
+        in_process(rt1, MEMORY) as ann,
+        in_process(rt2, MEMORY) as ben,
+        in_process(rt3, MEMORY) as cat,
+    ):
+        private = (await ann.call("remember", content="my private note"))["memoryId"]
+        personal = (await ann.call("remember", content="my personal habit", scope="personal"))["memoryId"]
+        team = (
+            await ann.call("remember", content="team decision: use NATS", scope="team", category="decisions")
+        )["memoryId"]
+        public = (await ann.call("remember", content="public tip", scope="public", category="learnings"))[
+            "memoryId"
+        ]
+
+        async def ids(agent: object) -> set[str]:
+            return {m["memoryId"] for m in (await agent.call("recall_context"))["memories"]}  # type: ignore[attr-defined]
+
+        assert {private, personal, team, public} <= await ids(ann)
+        await eventually(lambda: _has(ids(ben), team), timeout=10)
+        ben_sees = await ids(ben)
+        assert private not in ben_sees and personal not in ben_sees and public in ben_sees
+        await eventually(lambda: _has(ids(cat), public), timeout=10)
+        assert team not in await ids(cat)
+        assert (await ben.error("forget", memoryId=team)).code == "FORBIDDEN"
+
+
+async def _has(found: object, memory_id: str) -> bool:
+    return memory_id in await found  # type: ignore[operator]
+
+
+async def test_expiry_is_enforced_by_the_server(runtime: Runtime) -> None:
+    async with in_process(runtime, MEMORY) as agent:
+        memory_id = (await agent.call("remember", content="short lived", ttlSeconds=2))["memoryId"]
+        kv = await runtime.bus.kv(runtime.layout.memory_bucket)
+        key = f"private.{runtime.identity.guid}.{memory_id}"
+        assert (await kv.get(key)).value
+
+        async def gone_from_server() -> bool:
+            try:
+                entry = await kv.get(key)
+            except KeyNotFoundError:
+                return True
+            return not entry.value
+
+        await eventually(gone_from_server, timeout=15)
+        recalled = await agent.call("recall_context")
+        assert memory_id not in [m["memoryId"] for m in recalled["memories"]]
+
+
+async def test_the_relevant_memory_ranks_first_and_recall_is_ordered(runtime: Runtime) -> None:
+    async with in_process(runtime, MEMORY) as agent:
+        for i in range(150):
+            await agent.call(
+                "remember", content=f"routine note {i} about lunch and meetings", category="longterm"
+            )
+        target = (await agent.call("remember", content="The flaky login test fails when the NATS lease lapses",
+                                    tags=["flaky"], category="longterm"))["memoryId"]  # fmt: skip
+        ranked = (await agent.call("search_memories", query="why is the login test flaky"))["memories"]
+        assert ranked[0]["memoryId"] == target and ranked[0]["score"] > 0
+        await agent.call("core_memory", content="I am the reviewer")
+        await agent.call("remember_task", content="finish the release")
+        recalled = await agent.call("recall_context", limit=200)
+        categories = [m["category"] for m in recalled["memories"]]
+        assert categories[0] == "core" and categories[-1] == "tasks"
+        assert len(recalled["summary"].encode()) <= 4096
+        assert (await agent.error("forget", memoryId=recalled["memories"][0]["memoryId"])).code == "FORBIDDEN"
+
+
+async def test_export_import_round_trip_and_bad_input(make_settings: Callable[..., Settings]) -> None:
+    async with await Runtime.open(make_settings(agent_id="exp")) as rt, in_process(rt, MEMORY) as agent:
+        await agent.call("remember", content="keep me", tags=["a"], category="longterm")
+        exported = (await agent.call("export_memories", scope="private"))["memories"]
+        assert (await agent.call("import_memories", memories=exported)) == {
+            "imported": 0,
+            "skipped": 1,
+            "errors": [],
+        }
+        assert (await agent.call("import_memories", memories=exported, overwriteExisting=True))[
+            "imported"
+        ] == 1
+        assert (await agent.call("export_memories", scope="private"))["memories"] == exported
+        assert (await agent.error("remember", content="x", scope="galaxy")).code == "INVALID_ARGUMENT"
+        assert (await agent.error("remember", content="x", category="decisions")).code == "INVALID_ARGUMENT"
+        assert (await agent.error("remember", content="x", tags=["a.b"])).code == "INVALID_ARGUMENT"
+        warned = await agent.call("remember", content="token ghp_" + "a" * 36)
+        assert warned["warnings"]
+
+
+async def test_concurrent_writers_lose_nothing(make_settings: Callable[..., Settings]) -> None:
+    runtimes = [await Runtime.open(make_settings(agent_id=f"writer{i}")) for i in range(3)]
+    try:
+
+        async def write(rt: Runtime) -> None:
+            async with in_process(rt, MEMORY) as agent:
+                for i in range(20):
+                    await agent.call("remember", content=f"fact {i}", scope="team", category="learnings")
+
+        await asyncio.gather(*(write(rt) for rt in runtimes))
+        async with in_process(runtimes[0], MEMORY) as reader:
+
+            async def all_there() -> bool:
+                return (
+                    len((await reader.call("recall_context", scopes=["team"], limit=200))["memories"]) == 60
+                )
+
+            await eventually(all_there, timeout=15)
+    finally:
+        for rt in runtimes:
+            await rt.close()
+
+
+async def test_pattern_and_warp_processes_agree_on_the_agent(
+    bin_path: Callable[[str], str], agent_env: Callable[..., dict[str, str]]
+) -> None:
+    from tests.mcp_helpers import subprocess_agent
+
+    env = agent_env(LOOM_AGENT_ID="same-agent")
+    async with (
+        subprocess_agent(bin_path("warp"), env) as warp,
+        subprocess_agent(bin_path("pattern"), env) as pattern,
+    ):
+        guid = (await warp.call("register_agent", agentType="dev"))["guid"]
+        memory_id = (await pattern.call("remember", content="hello"))["memoryId"]
+        recalled = (await pattern.call("recall_context"))["memories"]
+        assert [m["agentId"] for m in recalled if m["memoryId"] == memory_id] == [guid]
