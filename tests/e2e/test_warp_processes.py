@@ -143,3 +143,38 @@ async def test_a_killed_agent_loses_its_claim_to_another_after_the_lease(
         await rescuer.call("complete_work", workItemId=item_id, summary="rescued")
         final = await rescuer.call("get_work_item", workItemId=item_id)
         assert (final["status"], final["summary"]) == ("completed", "rescued")
+
+
+async def test_warp_serves_streamable_http(
+    bin_path: Callable[[str], str], agent_env: Callable[..., dict[str, str]]
+) -> None:
+    import socket
+
+    from mcp import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        bin_path("warp"),
+        "--transport",
+        "http",
+        "--port",
+        str(port),
+        env=agent_env(LOOM_AGENT_ID="http-agent"),
+    )
+    try:
+
+        async def listening() -> bool:
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        await eventually(listening, timeout=20)
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            result = await client.call_tool("register_agent", {"agentType": "remote"})
+            assert not result.is_error and result.structured_content["agentType"] == "remote"  # type: ignore[index]
+            sent = await client.call_tool("send_message", {"channel": "general", "message": "over http"})
+            assert sent.structured_content["sequence"] == 1  # type: ignore[index]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 20) == 0

@@ -193,3 +193,33 @@ async def test_bad_registration_names_the_field_and_stores_nothing(
             )
         else:
             assert (await agents.get(result.structured_content["guid"])).value  # type: ignore[index]
+
+
+async def test_public_agents_are_visible_from_other_projects(make_settings: Callable[..., Settings]) -> None:
+    async with (
+        await Runtime.open(make_settings(agent_id="pub")) as rt1,
+        await Runtime.open(make_settings(agent_id="prj")) as rt2,
+        await Runtime.open(make_settings(agent_id="far", project_id="far-away-proj")) as rt3,
+        in_process(rt1, TOOLSETS) as public,
+        in_process(rt2, TOOLSETS) as project_only,
+        in_process(rt3, TOOLSETS) as stranger,
+    ):
+        pub = (
+            await public.call("register_agent", agentType="dev", visibility="public", capabilities=["help"])
+        )["guid"]
+        prj = (await project_only.call("register_agent", agentType="dev"))["guid"]
+        await stranger.call("register_agent", agentType="dev")
+
+        async def sees_public() -> bool:
+            return pub in [
+                a["guid"] for a in (await stranger.call("discover_agents", capability="help"))["agents"]
+            ]
+
+        await eventually(sees_public, timeout=10)
+        assert prj not in [a["guid"] for a in (await stranger.call("discover_agents"))["agents"]]
+        await public.call("deregister_agent")
+
+        async def gone() -> bool:
+            return not await sees_public()
+
+        await eventually(gone, timeout=10)

@@ -212,3 +212,5 @@ PERSONAL_MEMORY_BUCKET = BucketSpec(
     name="loom__personal_memory", description="personal memories", ttl_keys=True
 )
 PUBLIC_MEMORY_BUCKET = BucketSpec(name="loom__public_memory", description="public memories", ttl_keys=True)
+# Agents registered with visibility "public", mirrored for discovery from other projects.
+PUBLIC_AGENTS_BUCKET = BucketSpec(name="loom__public_agents", description="public agents", ttl_keys=True)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from nats.js.kv import KeyValue
 
+from loom.bus.layout import PUBLIC_AGENTS_BUCKET
 from loom.models.agent import AgentRecord, AgentStatus, AgentView, PresenceBeat
 from loom.models.base import decode, utcnow
 
@@ -53,6 +54,7 @@ class AgentDirectory:
         self.runtime = runtime
         self.records: dict[str, AgentRecord] = {}
         self.beats: dict[str, PresenceBeat] = {}
+        self.foreign: dict[str, AgentRecord] = {}  # public agents of other projects
         self.changed = asyncio.Condition()
         self._listeners: list[Callable[[str], None]] = []
         self._started: asyncio.Future[None] | None = None
@@ -64,10 +66,12 @@ class AgentDirectory:
             layout = self.runtime.layout
             agents = await self.runtime.bus.kv(layout.agents_bucket)
             presence = await self.runtime.bus.kv(layout.presence_bucket)
-            loaded = [asyncio.Event(), asyncio.Event()]
+            public = await self.runtime.bus.kv(PUBLIC_AGENTS_BUCKET)
+            loaded = [asyncio.Event(), asyncio.Event(), asyncio.Event()]
             self.runtime.spawn(self._follow(agents, self._on_record, loaded[0]), name="directory-agents")
             self.runtime.spawn(self._follow(presence, self._on_beat, loaded[1]), name="directory-presence")
-            await asyncio.gather(loaded[0].wait(), loaded[1].wait())
+            self.runtime.spawn(self._follow(public, self._on_public, loaded[2]), name="directory-public")
+            await asyncio.gather(*(event.wait() for event in loaded))
             self._started.set_result(None)
         await asyncio.shield(self._started)
 
@@ -99,6 +103,13 @@ class AgentDirectory:
         else:
             self.records[guid] = record
 
+    def _on_public(self, guid: str, value: bytes | None) -> None:
+        record = decode(AgentRecord, value, where=guid) if value else None
+        if record is None or record.project_id == self.runtime.settings.project_id:
+            self.foreign.pop(guid, None)
+        else:
+            self.foreign[guid] = record
+
     def _on_beat(self, guid: str, value: bytes | None) -> None:
         beat = decode(PresenceBeat, value, where=guid) if value else None
         if beat is None:
@@ -114,6 +125,10 @@ class AgentDirectory:
     def view(self, record: AgentRecord) -> AgentView:
         beat = self.beats.get(record.guid)
         online = self.is_online(record.guid)
+        if record.guid in self.foreign:  # its mirror is refreshed on every beat, with a TTL
+            beat = PresenceBeat(status=record.status, current_task_count=record.current_task_count,
+                                beat_at=record.last_heartbeat)  # fmt: skip
+            online = record.status != "offline"
         status: AgentStatus = "offline"
         if online and beat is not None:
             status = "busy" if beat.status == "busy" else "online"
@@ -145,6 +160,7 @@ class AgentDirectory:
 
     def find(self, where: AgentFilter, caller: AgentRecord | None = None) -> list[AgentView]:
         views = [self.view(r) for r in self.records.values() if self.visible_to(r, caller)]
+        views += [self.view(r) for r in self.foreign.values() if r.visibility == "public"]
         found = [v for v in views if where.matches(v)]
         found.sort(key=lambda v: v.last_heartbeat, reverse=True)
         return found

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from nats.js.kv import KeyValue
 
+from loom.bus.layout import PUBLIC_AGENTS_BUCKET
 from loom.errors import InvalidArgument, NotFound
 from loom.identity import username
 from loom.models.agent import AgentRecord, AgentStatus, AgentView, PresenceBeat, Scope, Visibility
@@ -74,6 +75,7 @@ class RegistryService:
         self.directory = runtime.service(AgentDirectory)
         self.session_id = uuid.uuid4().hex
         self._heartbeat: asyncio.Task[None] | None = None
+        self._mirrored = False
         runtime.on_close(self._on_close)
 
     async def _agents(self) -> KeyValue:
@@ -158,9 +160,22 @@ class RegistryService:
         )
         bucket = self.runtime.layout.presence_bucket
         await self.runtime.bus.kv(bucket)
-        await self.runtime.bus.js.publish(
-            f"$KV.{bucket.name}.{record.guid}", encode(beat), msg_ttl=self.runtime.settings.presence_ttl
-        )
+        ttl = self.runtime.settings.presence_ttl
+        await self.runtime.bus.js.publish(f"$KV.{bucket.name}.{record.guid}", encode(beat), msg_ttl=ttl)
+        await self._mirror(record.model_copy(update={"last_heartbeat": beat.beat_at}))
+
+    async def _mirror(self, record: AgentRecord) -> None:
+        """Public agents are listed to other projects through a cross-project bucket."""
+        public = record.visibility == "public" and record.status != "offline"
+        if public:
+            await self.runtime.bus.kv(PUBLIC_AGENTS_BUCKET)
+            subject = f"$KV.{PUBLIC_AGENTS_BUCKET.name}.{record.guid}"
+            await self.runtime.bus.js.publish(
+                subject, encode(record), msg_ttl=self.runtime.settings.presence_ttl
+            )
+        elif self._mirrored:
+            await (await self.runtime.bus.kv(PUBLIC_AGENTS_BUCKET)).purge(record.guid)
+        self._mirrored = public
 
     def _start_heartbeat(self) -> None:
         if self._heartbeat is None or self._heartbeat.done():
@@ -237,6 +252,9 @@ class RegistryService:
             self._heartbeat = None
         presence = await self.runtime.bus.kv(self.runtime.layout.presence_bucket)
         await presence.purge(self.state.guid)
+        if self._mirrored:
+            await (await self.runtime.bus.kv(PUBLIC_AGENTS_BUCKET)).purge(self.state.guid)
+            self._mirrored = False
 
     async def _on_close(self) -> None:
         if self.state.record is not None and self.state.record.status != "offline":
