@@ -12,7 +12,13 @@ from nats.js.errors import NotFoundError
 
 
 async def read_range(
-    js: JetStreamContext, stream: str, subject: str, start_seq: int, count: int
+    js: JetStreamContext,
+    stream: str,
+    subject: str,
+    start_seq: int,
+    count: int,
+    *,
+    last_per_subject: bool = False,
 ) -> list[Msg]:
     """Up to ``count`` messages on ``subject`` from ``start_seq`` on, oldest first.
 
@@ -23,8 +29,10 @@ async def read_range(
     if count <= 0:
         return []
     config = ConsumerConfig(
-        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-        opt_start_seq=max(1, start_seq),
+        deliver_policy=DeliverPolicy.LAST_PER_SUBJECT
+        if last_per_subject
+        else DeliverPolicy.BY_START_SEQUENCE,
+        opt_start_seq=None if last_per_subject else max(1, start_seq),
         ack_policy=AckPolicy.NONE,
         mem_storage=True,
         inactive_threshold=30.0,

@@ -8,6 +8,9 @@ from typing import TypeVar
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from loom.bus.bus import Bus
+from loom.bus.layout import BucketSpec
+from loom.bus.replay import read_range
 from loom.errors import Conflict
 from loom.models.base import Record, decode, encode
 
@@ -25,6 +28,31 @@ async def read(kv: KeyValue, key: str, model: type[R]) -> tuple[R | None, int]:
     if entry.operation in ("DEL", "PURGE") or not entry.value:
         return None, entry.revision or 0
     return decode(model, entry.value, where=key), entry.revision or 0
+
+
+async def read_all(bus: Bus, spec: BucketSpec, model: type[R]) -> list[tuple[int, R]]:
+    """Every live record of a bucket with its revision, in one consumer fetch (no get per key).
+
+    Deleted keys and server expiry markers carry headers and are skipped, and so is a
+    malformed value (logged by ``decode``).
+    """
+    await bus.kv(spec)
+    stream = f"KV_{spec.name}"
+    info = await bus.js.stream_info(stream)
+    if info.state.messages == 0:
+        return []
+    messages = await read_range(
+        bus.js, stream, f"$KV.{spec.name}.>", 0, info.state.messages, last_per_subject=True
+    )
+    found = []
+    for msg in messages:
+        headers = msg.headers or {}
+        if not msg.data or "KV-Operation" in headers or "Nats-Marker-Reason" in headers:
+            continue
+        record = decode(model, msg.data, where=msg.subject)
+        if record is not None:
+            found.append((msg.metadata.sequence.stream, record))
+    return found
 
 
 async def cas_update(

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 from nats.js.kv import KeyValue
 
 from loom.errors import InvalidArgument
-from loom.models.base import decode, encode, utcnow
+from loom.models.base import encode, utcnow
 from loom.models.reservation import Reservation
 from loom.services.agent_state import AgentState
 from loom.services.globs import covers, normalise
+from loom.services.kvstore import read_all
 
 if TYPE_CHECKING:
     from loom.runtime import Runtime
@@ -35,22 +36,9 @@ class ReservationService:
         return await self.runtime.bus.kv(self.runtime.layout.reservations_bucket)
 
     async def _all(self) -> list[tuple[int, Reservation]]:
-        kv = await self._kv()
-        try:
-            keys = await kv.keys()
-        except Exception:  # an empty bucket has no keys
-            return []
-        found = []
+        found = await read_all(self.runtime.bus, self.runtime.layout.reservations_bucket, Reservation)
         now = utcnow()
-        for key in keys:
-            try:
-                entry = await kv.get(key)
-            except Exception:  # expired between listing and reading
-                continue
-            reservation = decode(Reservation, entry.value, where=key)
-            if reservation is not None and reservation.expires_at > now:
-                found.append((entry.revision or 0, reservation))
-        return found
+        return [(revision, r) for revision, r in found if r.expires_at > now]
 
     @staticmethod
     def _conflicts(mine: Reservation, others: list[tuple[int, Reservation]]) -> list[tuple[int, Reservation]]:

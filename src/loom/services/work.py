@@ -19,11 +19,11 @@ from nats.aio.msg import Msg
 from nats.js.kv import KeyValue
 
 from loom.errors import Conflict, Forbidden, InvalidArgument, NotFound
-from loom.models.base import decode, utcnow
+from loom.models.base import utcnow
 from loom.models.work import TERMINAL, DeadLetter, WorkError, WorkRecord
 from loom.names import validate_name
 from loom.services.agent_state import AgentState
-from loom.services.kvstore import cas_update, read
+from loom.services.kvstore import cas_update, read, read_all
 from loom.services.work_queue import Delivery, WorkQueue
 
 if TYPE_CHECKING:
@@ -295,17 +295,8 @@ class WorkService:
 
     async def all(self) -> list[WorkRecord]:
         """Every item of the project, oldest first (Weft paginates over this)."""
-        kv = await self._kv()
-        records = []
-        try:
-            keys = await kv.keys()
-        except Exception:  # no keys yet
-            return []
-        for key in keys:
-            record, _ = await read(kv, key, WorkRecord)
-            if record is not None:
-                records.append(record)
-        return sorted(records, key=lambda r: r.offered_at)
+        found = await read_all(self.runtime.bus, self.runtime.layout.work_bucket, WorkRecord)
+        return sorted((record for _, record in found), key=lambda r: r.offered_at)
 
     async def cancel(self, work_id: str) -> WorkRecord:
         def stop(record: WorkRecord | None) -> WorkRecord | None:
@@ -335,17 +326,8 @@ class WorkService:
     async def dead_letters(self, capability: str | None = None, limit: int = 20) -> list[DeadLetter]:
         if not 1 <= limit <= 100:
             raise InvalidArgument("must be between 1 and 100", field="limit")
-        kv = await self._dlq()
-        try:
-            keys = await kv.keys()
-        except Exception:  # an empty bucket has no keys
-            return []
-        letters = []
-        for key in keys:
-            entry = await kv.get(key)
-            letter = decode(DeadLetter, entry.value, where=f"dlq/{key}")  # malformed: skipped, logged
-            if letter is not None and (capability is None or letter.work_item.capability == capability):
-                letters.append(letter)
+        found = await read_all(self.runtime.bus, self.runtime.layout.dlq_bucket, DeadLetter)
+        letters = [d for _, d in found if capability is None or d.work_item.capability == capability]
         letters.sort(key=lambda d: d.failed_at, reverse=True)
         return letters[:limit]
 

@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Any
 from nats.js.kv import KeyValue
 
 from loom.errors import Conflict, InvalidArgument, NotFound
-from loom.models.base import decode
 from loom.models.target import Target, parse_config
 from loom.names import validate_name, validate_names
-from loom.services.kvstore import cas_update
+from loom.services.kvstore import cas_update, read_all
 
 if TYPE_CHECKING:
     from loom.runtime import Runtime
@@ -63,18 +62,8 @@ class TargetRegistry:
         return await self.runtime.bus.kv(self.runtime.layout.targets_bucket)
 
     async def list(self) -> list[Target]:
-        kv = await self.kv()
-        try:
-            keys = await kv.keys()
-        except Exception:  # an empty bucket has no keys
-            return []
-        targets = []
-        for key in keys:
-            entry = await kv.get(key)
-            target = decode(Target, entry.value, where=f"targets/{key}")
-            if target is not None:
-                targets.append(target)
-        return sorted(targets, key=lambda t: t.created_at)
+        found = await read_all(self.runtime.bus, self.runtime.layout.targets_bucket, Target)
+        return sorted((target for _, target in found), key=lambda t: t.created_at)
 
     async def get(self, id_or_name: str) -> Target:
         for target in await self.list():

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from nats.js.kv import KeyValue
 
 from loom.errors import Conflict
-from loom.models.base import decode, encode, utcnow
+from loom.models.base import encode, utcnow
 from loom.models.target import Health, SpinUp, Target
 from loom.services.directory import AgentDirectory
-from loom.services.kvstore import cas_update
+from loom.services.kvstore import cas_update, read_all
 from loom.weft.spinup import mechanisms
 from loom.weft.spinup.base import LaunchError, LaunchRequest
 from loom.weft.targets import TargetRegistry
@@ -54,21 +54,9 @@ class SpinUpManager:
         return await self.runtime.bus.kv(self.runtime.layout.spinups_bucket)
 
     async def records(self, target_name: str | None = None) -> list[SpinUp]:
-        kv = await self._kv()
-        try:
-            keys = await kv.keys()
-        except Exception:  # an empty bucket has no keys
-            return []
-        found = []
-        for key in keys:
-            try:
-                entry = await kv.get(key)
-            except Exception:  # expired between listing and reading
-                continue
-            record = decode(SpinUp, entry.value, where=key) if entry.value else None
-            if record is not None and (target_name is None or record.target == target_name):
-                found.append(record)
-        return sorted(found, key=lambda r: r.requested_at)
+        found = await read_all(self.runtime.bus, self.runtime.layout.spinups_bucket, SpinUp)
+        records = [r for _, r in found if target_name is None or r.target == target_name]
+        return sorted(records, key=lambda r: r.requested_at)
 
     async def _running(self, target: Target) -> int:
         await self.directory.start()
