@@ -18,6 +18,7 @@ from loom.services.work import WorkService
 from loom.weft import errors
 from loom.weft.deps import check_token, project_runtime
 from loom.weft.events import EventLog
+from loom.weft.lease import LeaderLease
 from loom.weft.metrics import Metrics
 from loom.weft.projects import Projects
 from loom.weft.routes import router
@@ -52,10 +53,12 @@ def create_app(projects: Projects, tokens: frozenset[str], metrics: Metrics) -> 
     @app.get("/health")
     async def health() -> dict[str, Any]:
         up = projects.bus.nc.is_connected
+        default = await projects.get(None)
         return {
             "status": "ok" if up else "degraded",
             "nats": "connected" if up else "disconnected",
             "version": __version__,
+            "leader": default.service(LeaderLease).is_leader.is_set(),
         }
 
     @app.get("/metrics")

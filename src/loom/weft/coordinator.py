@@ -39,7 +39,7 @@ class Coordinator:
         self.runtime = runtime
         self.metrics = metrics
         self.events = runtime.service(EventLog)
-        self.lease = LeaderLease(runtime)
+        self.lease = runtime.service(LeaderLease)
         self.retiring: set[str] = set()
         runtime.service(SpinUpManager).emit = self.events.publish
 
