@@ -107,3 +107,26 @@ def test_mcp_config_points_at_our_servers_without_credentials(
     warp = config["mcpServers"]["loom-warp"]
     assert warp["command"] == bin_path("warp")
     assert warp["env"]["LOOM_PROJECT_ID"] == "cli-test"
+
+
+def test_up_runs_weft_beside_nats(
+    tmp_path: Path, bin_path: Callable[[str], str], clean_env: dict[str, str]
+) -> None:
+    import httpx
+
+    nats_port, api_port = free_port(), free_port()
+    env = clean_env | {"NATS_URL": f"nats://127.0.0.1:{nats_port}"}
+    proc = subprocess.Popen(
+        [bin_path("loom"), "up", "--nats-port", str(nats_port), "--api-port", str(api_port), "--data-dir", str(tmp_path / "d")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        output = "".join(wait_for_line(proc, "Press Ctrl-C", timeout=40))
+        assert f"http://127.0.0.1:{api_port}/api" in output and "LOOM_API_TOKEN" in output
+        health = httpx.get(f"http://127.0.0.1:{api_port}/health", timeout=10).json()
+        assert health["nats"] == "connected"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+    assert not port_open(api_port) and not port_open(nats_port)
