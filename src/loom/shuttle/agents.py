@@ -79,14 +79,19 @@ def show_agent(ctx: typer.Context, guid: Annotated[str, typer.Argument(metavar="
 
 
 def show_agent_fields(out: Output, agent: dict[str, Any]) -> None:
-    keys = ("guid", "handle", "agentType", "capabilities", "boundaries", "hostname", "projectId")
-    pairs: list[tuple[str, Any]] = [(key, agent.get(key)) for key in keys]
-    pairs.insert(3, ("status", status_text(agent.get("status"))))
-    pairs += [
+    pairs: list[tuple[str, Any]] = [
+        ("guid", agent.get("guid")),
+        ("handle", agent.get("handle")),
+        ("type", agent.get("agentType")),
+        ("status", status_text(agent.get("status"))),
+        ("capabilities", agent.get("capabilities")),
+        ("boundaries", agent.get("boundaries")),
+        ("host", agent.get("hostname")),
         ("tasks", agent.get("currentTaskCount")),
         ("heartbeat", ago(agent.get("lastHeartbeat"))),
     ]
-    pairs += [(key, agent[key]) for key in ("target", "registeredAt") if agent.get(key)]
+    labels = {"target": "launched by", "registeredAt": "registered"}
+    pairs += [(label, agent[key]) for key, label in labels.items() if agent.get(key)]
     out.fields(pairs)
 
 

@@ -74,6 +74,13 @@ def ago(timestamp: Any, now: datetime | None = None) -> str:
     return f"in {amount}" if future else f"{amount} ago"
 
 
+def seconds(value: Any) -> str:
+    """``30`` / ``30.0`` → ``30s``; ``-`` when absent."""
+    if not isinstance(value, int | float):
+        return "-"
+    return f"{value:g}s"
+
+
 def plain(value: Any) -> str:
     """A cell value: lists comma-joined, objects as compact JSON, nothing as ``-``."""
     if value is None or value == "" or value == []:

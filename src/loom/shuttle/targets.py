@@ -11,7 +11,7 @@ from loom.names import validate_name
 from loom.shuttle.agents import confirm
 from loom.shuttle.client import WeftClient, segment
 from loom.shuttle.context import csv_names, name_option, state
-from loom.shuttle.output import Output, ago, status_text
+from loom.shuttle.output import Output, ago, seconds, status_text
 from loom.shuttle.target_flags import MECHANISMS, MechanismFlags, build_config, check_with_model
 
 targets_app = typer.Typer(help="Targets: where Weft launches agents.", no_args_is_help=True)
@@ -282,8 +282,8 @@ def show_target_fields(out: Output, t: dict[str, Any]) -> None:
             ("capabilities", t.get("capabilities")),
             ("boundaries", t.get("boundaries")),
             ("max concurrent", t.get("maxConcurrent")),
-            ("cooldown", f"{t.get('cooldownSeconds')}s"),
-            ("idle timeout", f"{t.get('idleTimeoutSeconds')}s"),
+            ("cooldown", seconds(t.get("cooldownSeconds"))),
+            ("idle timeout", seconds(t.get("idleTimeoutSeconds"))),
             ("health", status_text(health.get("status"))),
             ("checked", ago(health.get("checkedAt"))),
             ("health error", health.get("error")),
