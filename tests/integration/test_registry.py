@@ -223,3 +223,15 @@ async def test_public_agents_are_visible_from_other_projects(make_settings: Call
             return not await sees_public()
 
         await eventually(gone, timeout=10)
+
+
+async def test_a_different_handle_from_the_same_place_is_a_different_agent(
+    make_settings: Callable[..., Settings], tmp_path: Any
+) -> None:
+    async with await Runtime.open(make_settings(cwd=tmp_path)) as rt, in_process(rt, TOOLSETS) as agent:
+        ada = (await agent.call("register_agent", agentType="dev", handle="ada"))["guid"]
+    async with await Runtime.open(make_settings(cwd=tmp_path)) as rt, in_process(rt, TOOLSETS) as agent:
+        bob = (await agent.call("register_agent", agentType="dev", handle="bob"))["guid"]
+    async with await Runtime.open(make_settings(cwd=tmp_path)) as rt, in_process(rt, TOOLSETS) as agent:
+        again = (await agent.call("register_agent", agentType="dev", handle="bob"))["guid"]
+    assert ada != bob and again == bob

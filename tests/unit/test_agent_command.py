@@ -43,6 +43,8 @@ async def test_failing_command_carries_stderr_or_the_exit_code() -> None:
     assert (failed.ok, failed.exit_code, failed.error) == (False, 3, "boom")
     silent = await run_command([sys.executable, "-c", "raise SystemExit(2)"], ITEM, ignore)
     assert silent.error == "exited with code 2"
+    deaf = await run_command(["false"], ITEM, ignore)  # exits without reading stdin
+    assert (deaf.exit_code, deaf.error) == (1, "exited with code 1")
     missing = await run_command(["/nonexistent/tool"], ITEM, ignore)
     assert missing.exit_code == 127 and "cannot run" in missing.error
 

@@ -97,8 +97,10 @@ class Worker:
                 self.completed += 1
             else:
                 await self.work.fail(item.id, outcome.error)
-        except Exception as exc:  # one bad item must not stop the worker
+        except Exception as exc:  # one bad item must not stop the worker, nor sit until its lease lapses
             log.warning("item %s: %s", item.id, exc)
+            with contextlib.suppress(Exception):
+                await self.work.fail(item.id, f"worker error: {exc.__class__.__name__}: {exc}")
         finally:
             keepalive.cancel()
             with contextlib.suppress(asyncio.CancelledError):

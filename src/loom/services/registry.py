@@ -131,24 +131,28 @@ class RegistryService:
         return record
 
     async def _choose_guid(self, handle: str) -> str:
-        """Same agent, same guid; never steal the guid of another live process."""
+        """Same agent, same guid; a different handle is a different agent; never steal the
+        guid of another live process."""
         identity = self.runtime.identity
         if identity.explicit:
             return identity.guid
-        records = self.directory.records
+        records, directory = self.directory.records, self.directory
+
+        def free(guid: str) -> bool:
+            record = records.get(guid)
+            return record is None or not directory.is_online(guid) or record.session_id == self.session_id
+
         derived = records.get(identity.guid)
-        if (
-            derived is not None
-            and self.directory.is_online(derived.guid)
-            and derived.session_id != self.session_id
-        ):
-            return str(uuid.uuid4())
+        if derived is not None and derived.handle == handle and free(identity.guid):
+            return identity.guid
+        for record in records.values():
+            same = (record.handle, record.hostname) == (handle, identity.hostname)
+            if same and not directory.is_online(record.guid):
+                return record.guid  # its inbox comes back with it
         if derived is None:
-            for record in records.values():
-                same = (record.handle, record.hostname) == (handle, identity.hostname)
-                if same and not self.directory.is_online(record.guid):
-                    return record.guid  # its inbox comes back with it
-        return identity.guid
+            return identity.guid
+        candidate = str(uuid.uuid5(uuid.UUID(identity.guid), handle))
+        return candidate if free(candidate) else str(uuid.uuid4())
 
     # -- presence -------------------------------------------------------------------------
     async def beat(self, status: AgentStatus | None = None) -> None:
