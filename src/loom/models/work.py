@@ -85,3 +85,14 @@ class DeadLetter(Record):
     attempts: int
     errors: list[WorkError] = Field(default_factory=list)
     failed_at: datetime = Field(default_factory=utcnow)
+
+    def public(self) -> dict[str, Any]:
+        """The shape ``list_dead_letter_items`` and ``GET /api/dlq`` return."""
+        return {
+            "id": self.id,
+            "workItem": self.work_item.public(),
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "errors": [e.to_wire() for e in self.errors],
+            "failedAt": self.to_wire()["failedAt"],
+        }

@@ -180,11 +180,7 @@ async def list_dlq(
     rt: Rt, capability: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 50
 ) -> dict[str, Any]:
     letters = await rt.service(WorkService).dead_letters(capability, limit)
-    items = [
-        {"id": d.id, "workItem": d.work_item.public(), "reason": d.reason, "attempts": d.attempts,
-         "errors": [e.to_wire() for e in d.errors], "failedAt": d.to_wire()["failedAt"]}
-        for d in letters
-    ]  # fmt: skip
+    items = [d.public() for d in letters]
     return {"items": items, "count": len(items)}
 
 

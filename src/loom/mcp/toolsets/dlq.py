@@ -25,17 +25,7 @@ class ListArgs(ToolArgs):
 )
 async def list_dead_letter_items(rt: Runtime, args: ListArgs) -> Reply:
     letters = await rt.service(WorkService).dead_letters(args.capability, args.limit)
-    items = [
-        {
-            "id": d.id,
-            "workItem": d.work_item.public(),
-            "reason": d.reason,
-            "attempts": d.attempts,
-            "errors": [e.to_wire() for e in d.errors],
-            "failedAt": d.to_wire()["failedAt"],
-        }
-        for d in letters
-    ]
+    items = [d.public() for d in letters]
     lines = [f"- {d.id} [{d.work_item.capability}] {d.reason}" for d in letters]
     return Reply("\n".join(lines) or "The dead-letter queue is empty.", {"items": items})
 
