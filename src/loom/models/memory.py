@@ -10,7 +10,10 @@ from pydantic import Field
 from loom.models.base import Record, utcnow
 
 Scope = Literal["private", "personal", "team", "public"]
+ScopeName = Literal["private", "personal", "team", "shared", "public"]  # `shared` = team
 Category = Literal["recent", "tasks", "longterm", "core", "decisions", "architecture", "learnings"]
+# Memory ids end up inside KV keys: no dots, no wildcards, nothing that could change the key.
+MEMORY_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ORDER: dict[str, int] = {
     "core": 0,
     "longterm": 1,
@@ -20,10 +23,11 @@ ORDER: dict[str, int] = {
     "recent": 3,
     "tasks": 4,
 }
+PUBLIC_KEYS = "memoryId scope category content tags priority relatedTo agentId createdAt expiresAt".split()
 
 
 class Memory(Record):
-    memory_id: str
+    memory_id: str = Field(pattern=MEMORY_ID_PATTERN)
     scope: Scope
     category: Category
     content: str
@@ -37,5 +41,7 @@ class Memory(Record):
 
     def public(self) -> dict[str, Any]:
         wire = self.to_wire()
-        keys = "memoryId scope category content tags priority agentId createdAt expiresAt relatedTo".split()
-        return {k: wire.get(k) for k in keys}
+        return {k: wire.get(k) for k in PUBLIC_KEYS}
+
+    def alive(self, now: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
