@@ -113,8 +113,9 @@ async def recall_context(rt: Runtime, args: RecallArgs) -> Reply:
     service = rt.service(MemoryService)
     filters: dict[str, Any] = {"scopes": args.scopes, "categories": args.categories, "tags": args.tags}
     if args.query and args.query.strip():
-        found = [m for m, _ in await service.search(args.query, **filters, since=args.since)]
-        found = found[: args.limit]
+        found = [
+            m for m, _ in await service.search(args.query, **filters, since=args.since, limit=args.limit)
+        ]
     else:
         found = await service.select(**filters, since=args.since, limit=args.limit)
     counts: dict[str, int] = {}
@@ -142,10 +143,9 @@ class SearchArgs(ToolArgs):
     read_only=True,
 )
 async def search_memories(rt: Runtime, args: SearchArgs) -> Reply:
-    ranked = await rt.service(MemoryService).search(
-        args.query, scopes=args.scopes, categories=args.categories, tags=args.tags
+    top = await rt.service(MemoryService).search(
+        args.query, scopes=args.scopes, categories=args.categories, tags=args.tags, limit=args.limit
     )
-    top = ranked[: args.limit]
     data = [m.public() | {"score": round(score, 4)} for m, score in top]
     lines = [f"{score:.2f} {m.memory_id}: {m.content[:120]}" for m, score in top]
     return Reply("\n".join(lines) or "Nothing matched.", {"memories": data})

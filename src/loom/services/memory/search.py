@@ -53,14 +53,15 @@ class SearchIndex:
         n = len(self.lengths)
         if n == 0:
             return {}
-        average = self.total / n or 1
+        lengths = self.lengths
+        # norm = tf + K1 * (1 - B + B * length / average), with the constant parts hoisted
+        base, per_word = K1 * (1 - B), K1 * B / (self.total / n or 1)
         scores: dict[str, float] = defaultdict(float)
         for word in set(tokens(query)):
             posting = self.postings.get(word)
             if not posting:
                 continue
-            idf = math.log(1 + (n - len(posting) + 0.5) / (len(posting) + 0.5))
+            weight = math.log(1 + (n - len(posting) + 0.5) / (len(posting) + 0.5)) * (K1 + 1)
             for doc_id, tf in posting.items():
-                norm = tf + K1 * (1 - B + B * self.lengths[doc_id] / average)
-                scores[doc_id] += idf * tf * (K1 + 1) / norm
+                scores[doc_id] += weight * tf / (tf + base + per_word * lengths[doc_id])
         return scores

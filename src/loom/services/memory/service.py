@@ -8,8 +8,9 @@ fed by KV watches (see ``store`` for the key layout), so recall and search never
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -148,19 +149,33 @@ class MemoryService:
         categories: Sequence[str] | None = None,
         tags: Sequence[str] | None = None,
         since: datetime | None = None,
+        limit: int = 20,
     ) -> list[tuple[Memory, float]]:
-        """Memories matching ``query``, best first (BM25 over content and tags)."""
+        """The ``limit`` best memories for ``query`` (BM25 over content and tags)."""
         if not query.strip():
             raise InvalidArgument("must not be blank", field="query")
         await self.start()
         keep = _filter(scopes, categories, tags, since)
+        scores = self.cache.index.search(query)
+        # Most queries are answered from the best few; sort everything only when filters
+        # reject so many that the first pick comes up short.
+        pick = heapq.nlargest(limit * 4 + 50, scores.items(), key=_score)
+        found = self._readable(pick, keep, limit)
+        if len(found) < limit and len(pick) < len(scores):
+            found = self._readable(sorted(scores.items(), key=_score, reverse=True), keep, limit)
+        return found
+
+    def _readable(
+        self, ranked: list[tuple[str, float]], keep: Callable[[Memory], bool], limit: int
+    ) -> list[tuple[Memory, float]]:
         now = utcnow()
         found = []
-        for memory_id, score in self.cache.index.search(query).items():
+        for memory_id, score in ranked:
             memory = self.cache.memories.get(memory_id)
             if memory is not None and memory.alive(now) and keep(memory):
                 found.append((memory, score))
-        found.sort(key=lambda pair: (-pair[1], -pair[0].created_at.timestamp()))
+                if len(found) == limit:
+                    break
         return found
 
     def counts(self) -> dict[str, int]:
@@ -212,12 +227,16 @@ class MemoryService:
         return expired, len(trimmed)
 
 
+def _score(item: tuple[str, float]) -> float:
+    return item[1]
+
+
 def _filter(
     scopes: Sequence[str] | None,
     categories: Sequence[str] | None,
     tags: Sequence[str] | None,
     since: datetime | None,
-) -> Any:
+) -> Callable[[Memory], bool]:
     wanted = {normalise_scope(s) for s in scopes} if scopes else None
     kinds = set(categories) if categories else None
     tagged = set(tags) if tags else None
