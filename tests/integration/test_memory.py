@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
 from nats.js.errors import KeyNotFoundError
 
 from loom.config import Settings
@@ -132,17 +133,74 @@ async def test_concurrent_writers_lose_nothing(make_settings: Callable[..., Sett
             await rt.close()
 
 
-async def test_pattern_and_warp_processes_agree_on_the_agent(
-    bin_path: Callable[[str], str], agent_env: Callable[..., dict[str, str]]
+async def test_commit_insight_moves_across_scopes_and_stops_expiry(
+    make_settings: Callable[..., Settings],
 ) -> None:
-    from tests.mcp_helpers import subprocess_agent
-
-    env = agent_env(LOOM_AGENT_ID="same-agent")
     async with (
-        subprocess_agent(bin_path("warp"), env) as warp,
-        subprocess_agent(bin_path("pattern"), env) as pattern,
+        await Runtime.open(make_settings(agent_id="mover")) as rt1,
+        await Runtime.open(make_settings(agent_id="watcher")) as rt2,
+        in_process(rt1, MEMORY) as mover,
+        in_process(rt2, MEMORY) as watcher,
     ):
-        guid = (await warp.call("register_agent", agentType="dev"))["guid"]
-        memory_id = (await pattern.call("remember", content="hello"))["memoryId"]
-        recalled = (await pattern.call("recall_context"))["memories"]
-        assert [m["agentId"] for m in recalled if m["memoryId"] == memory_id] == [guid]
+        note = await mover.call("remember_task", content="nats needs 2.11 for per-message TTL")
+        assert note["expiresAt"] is not None
+        promoted = await mover.call("commit_insight", memoryId=note["memoryId"], scope="team")
+        assert promoted == {**promoted, "memoryId": note["memoryId"], "scope": "team", "category": "longterm"}
+        assert promoted["expiresAt"] is None
+        kv = await rt1.bus.kv(rt1.layout.memory_bucket)
+        with pytest.raises(KeyNotFoundError):
+            await kv.get(f"private.{rt1.identity.guid}.{note['memoryId']}")
+
+        async def watcher_sees_it() -> bool:
+            found = (await watcher.call("recall_context", categories=["longterm"]))["memories"]
+            return [m["memoryId"] for m in found] == [note["memoryId"]]
+
+        await eventually(watcher_sees_it, timeout=10)
+        # the purge of the old private copy must not hide the moved one (same id, new scope)
+        mine = (await mover.call("recall_context", scopes=["private", "team"]))["memories"]
+        assert [(m["memoryId"], m["scope"]) for m in mine] == [(note["memoryId"], "team")]
+
+        shared = await mover.call("share_learning", memoryId=note["memoryId"], keepOriginal=False)
+        assert shared["scope"] == "team" and shared["memoryId"] != note["memoryId"]
+        assert (await mover.error("forget", memoryId=note["memoryId"])).code == "NOT_FOUND"
+
+
+async def test_summary_is_bounded_ordered_and_says_what_is_left_out(runtime: Runtime) -> None:
+    async with in_process(runtime, MEMORY) as agent:
+        await agent.call(
+            "remember_bulk",
+            memories=[{"content": f"fact {i}: " + "detail " * 60, "category": "longterm"} for i in range(60)],
+        )
+        await agent.call("core_memory", content="I am the build engineer")
+        recalled = await agent.call("recall_context", limit=200, scopes=["private"])  # others write public
+        summary = recalled["summary"]
+        assert len(summary.encode()) <= 4096
+        assert summary.startswith("Who you are (core):\n- I am the build engineer")
+        assert "Long-term knowledge:" in summary and "more; use search_memories" in summary
+        longterm = [m for m in recalled["memories"] if m["category"] == "longterm"]
+        assert [m["createdAt"] for m in longterm] == sorted((m["createdAt"] for m in longterm), reverse=True)
+        assert recalled["counts"] == {"private": 61}
+        since = longterm[9]["createdAt"]
+        assert (
+            len((await agent.call("recall_context", since=since, categories=["longterm"]))["memories"]) >= 10
+        )
+        assert (await agent.call("recall_context", tags=["nothing"]))["memories"] == []
+
+
+async def test_cleanup_and_health_report_counts(runtime: Runtime) -> None:
+    async with in_process(runtime, MEMORY) as agent:
+        await agent.call("remember", content="brief", ttlSeconds=1)
+        await agent.call("remember", content="lasting", category="longterm")
+        health = await agent.call("pattern_health")
+        assert health["status"] == "ok" and health["nats"] == "connected"
+        assert health["memoryCounts"].get("private") == 2
+        expired = 0
+
+        async def swept() -> bool:
+            nonlocal expired
+            expired += (await agent.call("cleanup"))["expired"]
+            return expired == 1
+
+        await eventually(swept, timeout=10)
+        assert (await agent.call("pattern_health"))["memoryCounts"].get("private") == 1
+        assert (await agent.call("cleanup")) == {"expired": 0, "trimmed": 0}

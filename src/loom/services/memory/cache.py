@@ -12,11 +12,13 @@ import bisect
 import heapq
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 from loom.models.base import utcnow
 from loom.models.memory import ORDER, Memory
 from loom.services.memory.search import SearchIndex
 
+EXPIRY_SLACK = timedelta(seconds=1)
 Entry = tuple[float, str]  # (created timestamp, memory id): sort key inside a category
 
 
@@ -65,6 +67,13 @@ class MemoryCache:
             self.core_per_agent[memory.agent_id] -= 1
         self.index.remove(memory_id)
         return memory
+
+    def deleted(self, memory_id: str, scope: str) -> None:
+        """The store says a memory is gone; the server's expiry counts as expired."""
+        memory = self.drop(memory_id, scope)
+        # whole-second TTLs on the server: it may act up to a second before our timestamp
+        if memory is not None and memory.expires_at and memory.expires_at <= utcnow() + EXPIRY_SLACK:
+            self.expired_since_cleanup += 1
 
     def sweep(self) -> int:
         """Drop memories whose time is up (the server deletes them on its own)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -70,7 +71,7 @@ class MemoryService:
             if memory is None or memory.scope != source.scope:
                 # A delete (or a record that doesn't belong here) removes only the copy in
                 # this scope: a memory moved to another scope keeps its id.
-                self.cache.drop(memory_id, source.scope)
+                self.cache.deleted(memory_id, source.scope)
             else:
                 self.cache.put(memory)
             if entry.delta == 0:
@@ -109,9 +110,12 @@ class MemoryService:
     async def store(self, memory: Memory) -> Memory:
         await self.start()
         await self._check_room(memory)
-        ttl = (memory.expires_at - utcnow()).total_seconds() if memory.expires_at else None
-        if ttl is not None and ttl < 1:
-            raise InvalidArgument("has already expired", field="expiresAt")
+        ttl = None
+        if memory.expires_at is not None:
+            remaining = (memory.expires_at - utcnow()).total_seconds()
+            if remaining <= 0:
+                raise InvalidArgument("has already expired", field="expiresAt")
+            ttl = float(max(1, math.ceil(remaining)))  # the server counts whole seconds
         bucket, key = self.placement.place(memory.scope, memory.memory_id)
         await self.runtime.bus.kv(bucket)
         await self.runtime.bus.js.publish(f"$KV.{bucket.name}.{key}", encode(memory), msg_ttl=ttl)
