@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from loom.config import Settings
 from loom.runtime import Runtime
 from loom.services.memory import MemoryService
+from loom.services.memory.rules import SECRET
 from tests.mcp_helpers import Agent, in_process
 from tests.waiting import eventually
 
@@ -113,6 +114,9 @@ async def test_secrets_are_stored_with_a_warning(runtime: Runtime, secret: str) 
         assert result.structured_content is not None and result.structured_content["warnings"]
         assert "Warning" in result.content[0].text  # type: ignore[union-attr]
         assert "warnings" not in await agent.call("remember", content="the login test uses a fake clock")
+        summary = (await agent.call("recall_context"))["summary"]
+        match = SECRET.search(secret)
+        assert match is not None and "[redacted]" in summary and match.group() not in summary
 
 
 async def test_memory_ids_cannot_reach_other_keys(runtime: Runtime) -> None:

@@ -13,7 +13,7 @@ from loom.models.base import iso
 from loom.models.memory import MEMORY_ID_PATTERN, Category, Memory, ScopeName
 from loom.runtime import Runtime
 from loom.services.memory import Draft, MemoryService
-from loom.services.memory.rules import MAX_CONTENT, MAX_TAGS, MAX_TTL, secret_warning
+from loom.services.memory.rules import MAX_CONTENT, MAX_TAGS, MAX_TTL, redact, secret_warning
 from loom.services.memory.summary import summarise
 
 toolset = Toolset("memory")
@@ -147,7 +147,7 @@ async def search_memories(rt: Runtime, args: SearchArgs) -> Reply:
         args.query, scopes=args.scopes, categories=args.categories, tags=args.tags, limit=args.limit
     )
     data = [m.public() | {"score": round(score, 4)} for m, score in top]
-    lines = [f"{score:.2f} {m.memory_id}: {m.content[:120]}" for m, score in top]
+    lines = [f"{score:.2f} {m.memory_id}: {redact(m.content[:120])}" for m, score in top]
     return Reply("\n".join(lines) or "Nothing matched.", {"memories": data})
 
 

@@ -106,3 +106,8 @@ def secret_warning(content: str) -> str | None:
     if SECRET.search(content):
         return "content looks like it contains a secret (key or token); consider forgetting it"
     return None
+
+
+def redact(text: str) -> str:
+    """``text`` with anything that looks like a secret masked (for summaries and reply texts)."""
+    return SECRET.sub("[redacted]", text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from loom.models.memory import Memory
+from loom.services.memory.rules import redact
 
 SUMMARY_BYTES = 4096
 LINE_CHARS = 240
@@ -25,7 +26,7 @@ def summarise(memories: Sequence[Memory], limit: int = SUMMARY_BYTES) -> str:
     size = 0
     heading = None
     for shown, memory in enumerate(memories):
-        first = (memory.content.strip().splitlines() or [""])[0]
+        first = redact((memory.content.strip().splitlines() or [""])[0])
         if len(first) > LINE_CHARS:
             first = first[: LINE_CHARS - 1] + "…"
         tags = f" #{' #'.join(memory.tags)}" if memory.tags else ""
