@@ -88,6 +88,8 @@ async def test_the_relevant_memory_ranks_first_and_recall_is_ordered(runtime: Ru
         assert categories[0] == "core" and categories[-1] == "tasks"
         assert len(recalled["summary"].encode()) <= 4096
         assert (await agent.error("forget", memoryId=recalled["memories"][0]["memoryId"])).code == "FORBIDDEN"
+        core_id = recalled["memories"][0]["memoryId"]
+        assert (await agent.error("commit_insight", memoryId=core_id)).code == "INVALID_ARGUMENT"
 
 
 async def test_export_import_round_trip_and_bad_input(make_settings: Callable[..., Settings]) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
-from loom.errors import LoomError
+from loom.errors import InvalidArgument, LoomError
 from loom.mcp.toolkit import NoArgs, Reply, ToolArgs, Toolset
 from loom.models.base import iso
 from loom.models.memory import MEMORY_ID_PATTERN, Category, Memory, ScopeName
@@ -163,6 +163,8 @@ class CommitArgs(ToolArgs):
 async def commit_insight(rt: Runtime, args: CommitArgs) -> Reply:
     service = rt.service(MemoryService)
     memory = await service.get(args.memory_id)
+    if memory.category not in ("recent", "tasks", "longterm"):
+        raise InvalidArgument(f"a {memory.category} memory can't be promoted to longterm", field="memoryId")
     draft = Draft(
         content=args.new_content or memory.content, scope=args.scope or memory.scope, category="longterm",
         tags=tuple(memory.tags), priority=memory.priority, related_to=tuple(memory.related_to),
