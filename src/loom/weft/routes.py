@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from loom.errors import InvalidArgument, NotFound
+from loom.errors import Conflict, InvalidArgument, NotFound
+from loom.models.target import SpinUp, Target
 from loom.models.work import WorkRecord
 from loom.names import validate_name
 from loom.runtime import Runtime
@@ -119,21 +120,32 @@ async def _spin_up_for(
     targets = eligible_targets(await rt.service(TargetRegistry).list(), need)
     if not targets:
         return routing, "no eligible agent online and no eligible target: the item waits in its queue"
+    launched, errors = await _launch_first(rt, targets, need, record.id)
+    if launched is None:
+        return routing, "no eligible agent online; no target could launch now (" + "; ".join(errors) + ")"
+    target, spun = launched
+    routing |= {
+        "spinUpTriggered": spun.state != "failed",
+        "target": target.name,
+        "targetAgentType": target.agent_type,
+    }
+    return routing, f"no eligible agent online; spin-up on {target.name}: {spun.state}"
+
+
+async def _launch_first(
+    rt: Runtime, targets: list[Target], need: Need, work_id: str | None
+) -> tuple[tuple[Target, SpinUp] | None, list[str]]:
+    """Launch on the first target (in routing order) that has a free slot now."""
     manager = rt.service(SpinUpManager)
     errors = []
     for target in targets:
         try:
-            spun = await manager.spin_up(target, record.id, need.capability, need.boundary)
+            spun = await manager.spin_up(target, work_id, need.capability, need.boundary)
         except Exception as exc:  # at its limit or cooling down: try the next target
             errors.append(f"{target.name}: {exc}")
             continue
-        routing |= {
-            "spinUpTriggered": spun.state != "failed",
-            "target": target.name,
-            "targetAgentType": target.agent_type,
-        }
-        return routing, f"no eligible agent online; spin-up on {target.name}: {spun.state}"
-    return routing, "no eligible agent online; no target could launch now (" + "; ".join(errors) + ")"
+        return (target, spun), errors
+    return None, errors
 
 
 def _cursor(value: str | None) -> int:
@@ -263,6 +275,34 @@ async def spin_up_target(rt: Rt, id_or_name: str, request: Request) -> dict[str,
     target = await rt.service(TargetRegistry).get(id_or_name)
     record = await rt.service(SpinUpManager).spin_up(target)
     request.app.state.metrics.spin_ups.labels(rt.settings.project_id, record.state).inc()
+    return _spin_up_view(record)
+
+
+class SpinUpBody(Body):
+    capability: str
+    boundary: str | None = None
+
+
+@router.post("/spin-up")
+async def spin_up_by_capability(rt: Rt, body: SpinUpBody, request: Request) -> dict[str, Any]:
+    """Launch an agent on the target Weft would pick for work of this capability and boundary."""
+    need = Need(
+        validate_name(body.capability, "capability"),
+        validate_name(body.boundary, "boundary") if body.boundary else None,
+    )
+    targets = eligible_targets(await rt.service(TargetRegistry).list(), need)
+    if not targets:
+        where = f" in boundary {need.boundary}" if need.boundary else ""
+        raise NotFound(f"no enabled, healthy target offers {need.capability}{where}", field="capability")
+    launched, errors = await _launch_first(rt, targets, need, None)
+    if launched is None:
+        raise Conflict("no target could launch now (" + "; ".join(errors) + ")", field="target")
+    _, record = launched
+    request.app.state.metrics.spin_ups.labels(rt.settings.project_id, record.state).inc()
+    return _spin_up_view(record)
+
+
+def _spin_up_view(record: SpinUp) -> dict[str, Any]:
     return record.to_wire() | {
         "status": record.state,
         "error": record.detail if record.state == "failed" else None,
