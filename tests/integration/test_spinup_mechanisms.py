@@ -71,43 +71,6 @@ async def test_webhook_signs_the_body_and_retries_5xx_then_fails_on_4xx() -> Non
             await mechanisms.launch(t, request(t))
 
 
-async def test_kubernetes_creates_a_batch_job_with_labels_env_and_auth(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def api(seen: Seen) -> tuple[int, Any]:
-        if seen.headers.get("authorization") != "Bearer kube-token":
-            return 401, {"message": "Unauthorized"}
-        if seen.method == "POST" and seen.path == "/apis/batch/v1/namespaces/agents/jobs":
-            return 201, {**seen.json(), "metadata": {"name": "loom-t1-abc"}}
-        if seen.method == "GET" and seen.path == "/api/v1/namespaces/agents":
-            return 200, {"kind": "Namespace"}
-        return 404, {"message": "not found"}
-
-    monkeypatch.setenv("KUBE_TOKEN", "kube-token")
-    with http_peer(api) as peer:
-        t = target(
-            "kubernetes",
-            {"namespace": "agents", "image": "loom/agent:1", "apiServer": peer.url, "tokenEnv": "KUBE_TOKEN"},
-        )
-        assert await mechanisms.launch(t, request(t)) == "job loom-t1-abc"
-        job = peer.seen[-1].json()
-        assert job["apiVersion"] == "batch/v1" and job["kind"] == "Job"
-        assert job["spec"]["backoffLimit"] == 0 and "ttlSecondsAfterFinished" in job["spec"]
-        pod = job["spec"]["template"]["spec"]
-        assert pod["restartPolicy"] == "Never" and pod["containers"][0]["image"] == "loom/agent:1"
-        env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
-        assert env["LOOM_WORK_ID"] == "w-9" and env["LOOM_PROJECT_ID"] == "proj"
-        assert job["metadata"]["labels"] == {
-            "loom.target": "t1",
-            "loom.project": "proj",
-            "loom.work-id": "w-9",
-        }
-        await mechanisms.check(t)
-        monkeypatch.setenv("KUBE_TOKEN", "wrong")
-        with pytest.raises(LaunchError, match="401"):
-            await mechanisms.launch(t, request(t))
-
-
 async def test_github_dispatch_sends_ref_inputs_and_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
     def api(seen: Seen) -> tuple[int, Any]:
         if seen.headers.get("authorization") != "Bearer gh-token":

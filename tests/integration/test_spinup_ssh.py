@@ -107,3 +107,28 @@ async def test_a_wrong_host_key_is_refused(sshd: Sshd, tmp_path: Path) -> None:
         await mechanisms.launch(
             target, LaunchRequest(target=target, spin_up_id="s", project="p", nats_url="n")
         )
+
+
+async def test_accept_new_records_an_unknown_host_key_and_still_refuses_a_changed_one(
+    sshd: Sshd, tmp_path: Path
+) -> None:
+    fresh = tmp_path / "ssh" / "known_hosts"  # absent: every host is new
+    strict = build_target(ssh_target(sshd, "true", fresh))
+    with pytest.raises(LaunchError, match="known_hosts does not exist .*acceptNewHostKeys"):
+        await mechanisms.check(strict)
+    fresh.parent.mkdir()
+    fresh.write_text("")
+    with pytest.raises(LaunchError, match="is not in .*acceptNewHostKeys"):
+        await mechanisms.check(strict)
+    body = ssh_target(sshd, "true", fresh)
+    body["config"] = {**body["config"], "acceptNewHostKeys": True}  # type: ignore[dict-item]
+    await mechanisms.check(build_target(body))
+    recorded = fresh.read_text().split()
+    assert recorded[0] == f"[127.0.0.1]:{sshd.port}"
+    assert recorded[1:] == sshd.host_key.export_public_key().decode().split()[:2]
+    await mechanisms.check(strict)  # now known: plain checking accepts it
+    impostor = asyncssh.generate_private_key("ssh-ed25519")
+    fresh.write_text(f"[127.0.0.1]:{sshd.port} {impostor.export_public_key().decode().strip()}\n")
+    with pytest.raises(LaunchError, match="does not match the key recorded"):
+        await mechanisms.check(build_target(body))  # a changed key is never accepted
+    assert len(fresh.read_text().splitlines()) == 1

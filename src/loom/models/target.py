@@ -67,8 +67,11 @@ class KubernetesConfig(_Config):
     kubeconfig: str | None = None
     service_account: str | None = None
     token_env: str = "KUBERNETES_TOKEN"
+    ca_file: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
     resources: dict[str, Any] | None = None
+    backoff_limit: int = Field(default=0, ge=0, le=10)
+    ttl_seconds_after_finished: int = Field(default=3600, ge=0)
 
 
 class GithubConfig(_Config):

@@ -8,6 +8,9 @@ from pathlib import Path
 from loom.bus.connect import redact_url
 from loom.models.target import Target
 
+TIMEOUT = 15.0  # seconds any one launch request may take
+RETRIES = 3  # attempts for launches that may be retried (webhook 5xx, network errors)
+
 
 @dataclass(frozen=True)
 class LaunchRequest:
