@@ -15,7 +15,7 @@ import typer
 
 from loom import __version__
 from loom.errors import LoomError
-from loom.shuttle import agents, channels, config_cmd, dlq, stats, targets, watch, work
+from loom.shuttle import agents, channels, config_cmd, dlq, spin_up, stats, targets, watch, work
 from loom.shuttle.context import State
 from loom.shuttle.errors import exit_code
 from loom.shuttle.output import Output
@@ -66,6 +66,7 @@ work.register(app)
 watch.register(app)
 agents.register(app)
 targets.register(app)
+spin_up.register(app)
 dlq.register(app)
 channels.register(app)
 stats.register(app)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import typer
 
+from loom.errors import InvalidArgument
 from loom.names import validate_name
 from loom.shuttle.client import WeftClient
 from loom.shuttle.output import Output
@@ -48,3 +49,13 @@ def csv_names(value: str | None, flag: str) -> list[str] | None:
         return None
     parts = [part.strip() for part in value.split(",") if part.strip()]
     return [validate_name(part, f"{flag}[{index}]") for index, part in enumerate(parts)]
+
+
+def agent_type_option(value: str | None, flag: str) -> str | None:
+    """An agent type as Warp accepts it: 1..64 characters once trimmed."""
+    if value is None:
+        return None
+    agent_type = value.strip()
+    if not agent_type or len(agent_type) > 64:
+        raise InvalidArgument("must be 1 to 64 characters", field=flag)
+    return agent_type

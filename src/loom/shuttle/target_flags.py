@@ -2,12 +2,14 @@
 
 Each mechanism has its own flags; a flag that does not belong to the chosen mechanism is a
 usage error rather than silently dropped (the reference sent flat configs its coordinator
-could not use). Errors name the flag.
+could not use). Errors name the flag. ``--config JSON`` sets any key of the config as the
+API spells it (the flags cover the common ones); a key set both ways is an error.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -31,6 +33,7 @@ class MechanismFlags:
     user: str | None = None
     identity_file: str | None = None
     known_hosts: str | None = None
+    accept_new_host_keys: bool | None = None
     url: str | None = None
     method: str | None = None
     header: tuple[str, ...] = ()
@@ -40,17 +43,25 @@ class MechanismFlags:
     k8s_api_server: str | None = None
     kubeconfig: str | None = None
     service_account: str | None = None
+    resources: str | None = None
     repo: str | None = None
     workflow: str | None = None
     ref: str | None = None
     token_env: str | None = None
     github_api_url: str | None = None
     input: tuple[str, ...] = field(default=())
+    config: str | None = None  # JSON object: any config key, as the API names it
 
     def given(self) -> dict[str, Any]:
+        """The mechanism flags that were given (``--config`` is not one of them)."""
         return {
-            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, ())
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "config" and getattr(self, f.name) not in (None, ())
         }
+
+    def any_given(self) -> bool:
+        return bool(self.given()) or self.config is not None
 
 
 # flag -> (mechanism, config key); `command` and `env` are shared, so they map per mechanism.
@@ -63,6 +74,7 @@ APPLIES: dict[str, dict[str, str]] = {
     "user": {"ssh": "user"},
     "identity_file": {"ssh": "identityFile"},
     "known_hosts": {"ssh": "knownHosts"},
+    "accept_new_host_keys": {"ssh": "acceptNewHostKeys"},
     "url": {"webhook": "url"},
     "method": {"webhook": "method"},
     "header": {"webhook": "headers"},
@@ -72,10 +84,11 @@ APPLIES: dict[str, dict[str, str]] = {
     "k8s_api_server": {"kubernetes": "apiServer"},
     "kubeconfig": {"kubernetes": "kubeconfig"},
     "service_account": {"kubernetes": "serviceAccount"},
+    "resources": {"kubernetes": "resources"},
     "repo": {"github-actions": "repo"},
     "workflow": {"github-actions": "workflow"},
     "ref": {"github-actions": "ref"},
-    "token_env": {"github-actions": "tokenEnv"},
+    "token_env": {"kubernetes": "tokenEnv", "github-actions": "tokenEnv"},
     "github_api_url": {"github-actions": "apiUrl"},
     "input": {"github-actions": "inputs"},
 }
@@ -103,11 +116,34 @@ def build_config(mechanism: str, flags: MechanismFlags, *, partial: bool = False
             raise InvalidArgument(
                 f"does not apply to mechanism {mechanism} (only {users})", field=flag_name(attr)
             )
+    from_flags = {APPLIES[attr][mechanism]: _convert(attr, value, mechanism) for attr, value in given.items()}
+    from_json = config_json(flags.config)
+    both = sorted(set(from_flags) & set(from_json))
+    if both:
+        raise InvalidArgument(f"sets {both[0]!r}, which a flag sets too; give it once", field="--config")
+    config = {**from_json, **from_flags}
     if not partial:
-        missing = [flag_name(a) for a in REQUIRED[mechanism] if a not in given]
+        missing = [flag_name(a) for a in REQUIRED[mechanism] if APPLIES[a][mechanism] not in config]
         if missing:
             raise InvalidArgument(f"mechanism {mechanism} needs {', '.join(missing)}", field=missing[0])
-    return {APPLIES[attr][mechanism]: _convert(attr, value, mechanism) for attr, value in given.items()}
+    return config
+
+
+def config_json(value: str | None) -> dict[str, Any]:
+    """``--config``: a JSON object of config keys (``null`` removes a key on update)."""
+    if value is None:
+        return {}
+    data = json_value(value, "--config")
+    if not isinstance(data, dict):
+        raise InvalidArgument("must be a JSON object of config keys", field="--config")
+    return data
+
+
+def json_value(value: str, flag: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise InvalidArgument(f"is not valid JSON ({exc.msg})", field=flag) from None
 
 
 def _convert(attr: str, value: Any, mechanism: str) -> Any:
@@ -125,6 +161,11 @@ def _convert(attr: str, value: Any, mechanism: str) -> Any:
         return pairs(value, "=", flag)
     if attr == "header":
         return pairs(value, ":", flag)
+    if attr == "resources":
+        resources = json_value(value, flag)
+        if not isinstance(resources, dict):
+            raise InvalidArgument('must be a JSON object, e.g. {"limits": {"cpu": "2"}}', field=flag)
+        return resources
     if attr in {"url", "k8s_api_server", "github_api_url"}:
         return http_url(value, flag)
     if attr == "repo" and (value.count("/") != 1 or not all(value.split("/"))):
@@ -150,12 +191,13 @@ def pairs(items: tuple[str, ...], sep: str, flag: str) -> dict[str, str]:
 def http_url(value: str, flag: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise InvalidArgument(f"{value!r} must be an http:// or https:// URL", field=flag)
+        # The URL itself is not repeated: webhook URLs often carry a token.
+        raise InvalidArgument("must be an http:// or https:// URL", field=flag)
     return value
 
 
-def check_with_model(mechanism: str, config: Mapping[str, Any]) -> None:
-    """Validate the config with the model Weft itself uses; errors name the flag, not the key.
+def check_with_model(mechanism: str, config: Mapping[str, Any], given: MechanismFlags) -> None:
+    """Validate the config with the model Weft itself uses; errors name the flag that set the key.
 
     The model is looked up at run time so shuttle keeps working (with the checks above) even
     against a Loom build whose target model moved.
@@ -167,7 +209,7 @@ def check_with_model(mechanism: str, config: Mapping[str, Any]) -> None:
     try:
         parse(mechanism, dict(config))
     except InvalidArgument as exc:
-        key = (exc.field or "").removeprefix("config.").split(".", 1)[0]
-        flags = {keys[mechanism]: flag_name(attr) for attr, keys in APPLIES.items() if mechanism in keys}
+        path = (exc.field or "").removeprefix("config.")
+        flags = {APPLIES[attr][mechanism]: flag_name(attr) for attr in given.given()}
         rule = exc.message.split(": ", 1)[-1]
-        raise InvalidArgument(rule, field=flags.get(key, exc.field)) from None
+        raise InvalidArgument(rule, field=flags.get(path.split(".", 1)[0], f"--config.{path}")) from None

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from loom.errors import InvalidArgument
 from loom.shuttle.client import segment
-from loom.shuttle.context import name_option, state
+from loom.shuttle.context import agent_type_option, name_option, state
 from loom.shuttle.output import Output, ago, status_text
 from loom.shuttle.watch import EXIT_INTERRUPTED, follow_item, report_outcome
 
@@ -67,6 +67,12 @@ def submit(
     deadline: Annotated[str | None, typer.Option("--deadline", help="ISO 8601 time")] = None,
     context: Annotated[str | None, typer.Option("--context", help="JSON object handed to the agent")] = None,
     task_id: Annotated[str | None, typer.Option("--task-id", help="your id for the task")] = None,
+    preferred_agent_type: Annotated[
+        str | None, typer.Option("--preferred-agent-type", help="agents of this type go first")
+    ] = None,
+    required_agent_type: Annotated[
+        str | None, typer.Option("--required-agent-type", help="only agents and targets of this type")
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait", "-w", help="follow the item until it ends")] = False,
 ) -> None:
     """Submit a work item; Weft routes it to an eligible agent (or spins one up).
@@ -82,6 +88,8 @@ def submit(
         "deadline": parse_deadline(deadline),
         "contextData": parse_context(context),
         "taskId": task_id,
+        "preferredAgentType": agent_type_option(preferred_agent_type, "--preferred-agent-type"),
+        "requiredAgentType": agent_type_option(required_agent_type, "--required-agent-type"),
     }
     if not description.strip():
         raise InvalidArgument("must not be empty", field="DESCRIPTION")
