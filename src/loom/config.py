@@ -43,6 +43,7 @@ ENV_KEYS: dict[str, str] = {
     "handle": "LOOM_HANDLE",
     "target": "LOOM_TARGET",
     "launch_work_id": "LOOM_WORK_ID",
+    "spin_up_id": "LOOM_SPINUP_ID",
 }
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
@@ -75,6 +76,7 @@ class Settings(BaseModel):
     # Set by Weft when it launches an agent, so the registration can be correlated.
     target: str | None = None
     launch_work_id: str | None = None
+    spin_up_id: str | None = None
     cwd: Path = Field(default_factory=Path.cwd)
 
     @field_validator("project_id")

@@ -35,9 +35,11 @@ class AgentRecord(Record):
     registered_at: datetime = Field(default_factory=utcnow)
     last_heartbeat: datetime = Field(default_factory=utcnow)
     last_activity_at: datetime = Field(default_factory=utcnow)
-    # Set when the agent was launched by a Weft target (LOOM_TARGET / LOOM_WORK_ID).
+    # Set when the agent was launched by a Weft target (LOOM_TARGET / LOOM_WORK_ID /
+    # LOOM_SPINUP_ID), so Weft can tell which launch this registration answers.
     target: str | None = None
     launch_work_id: str | None = None
+    spin_up_id: str | None = None
     # A random id per process: tells two live processes claiming one guid apart.
     session_id: str | None = None
 
@@ -66,4 +68,5 @@ class AgentView(Record):
     max_concurrent_tasks: int = 1
     target: str | None = None
     launch_work_id: str | None = None
+    spin_up_id: str | None = None
     last_activity_at: datetime | None = None

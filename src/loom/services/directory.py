@@ -145,6 +145,7 @@ class AgentDirectory:
             max_concurrent_tasks=record.max_concurrent_tasks,
             target=record.target,
             launch_work_id=record.launch_work_id,
+            spin_up_id=record.spin_up_id,
             last_activity_at=record.last_activity_at,
         )
 

@@ -120,6 +120,7 @@ class RegistryService:
                 last_activity_at=now,
                 target=settings.target,
                 launch_work_id=settings.launch_work_id,
+                spin_up_id=settings.spin_up_id,
                 session_id=self.session_id,
             )
 

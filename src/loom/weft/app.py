@@ -16,12 +16,12 @@ from loom.runtime import Runtime
 from loom.services.directory import AgentDirectory
 from loom.services.work import WorkService
 from loom.weft import errors
+from loom.weft.api import router
 from loom.weft.deps import check_token, project_runtime
 from loom.weft.events import EventLog
 from loom.weft.lease import LeaderLease
 from loom.weft.metrics import Metrics
 from loom.weft.projects import Projects
-from loom.weft.routes import router
 from loom.weft.spinup.manager import SpinUpManager
 from loom.weft.targets import TargetRegistry
 

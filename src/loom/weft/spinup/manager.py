@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -18,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from nats.js.kv import KeyValue
 
-from loom.errors import Conflict
+from loom.errors import Conflict, LoomError
+from loom.models.agent import AgentRecord
 from loom.models.base import encode, utcnow
 from loom.models.target import Health, SpinUp, Target
 from loom.services.directory import AgentDirectory
-from loom.services.kvstore import cas_update, read_all
+from loom.services.kvstore import cas_update, read, read_all
+from loom.weft.routing import Need
 from loom.weft.spinup import mechanisms
 from loom.weft.spinup.base import LaunchError, LaunchRequest
 from loom.weft.targets import TargetRegistry
@@ -34,6 +37,7 @@ log = logging.getLogger("loom.spinup")
 
 Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
 ACTIVE = ("requested", "launched")
+SPIN_UP_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 RECORD_TTL = 7 * 86400.0
 
 
@@ -57,6 +61,12 @@ class SpinUpManager:
         found = await read_all(self.runtime.bus, self.runtime.layout.spinups_bucket, SpinUp)
         records = [r for _, r in found if target_name is None or r.target == target_name]
         return sorted(records, key=lambda r: r.requested_at)
+
+    async def record(self, spin_up_id: str) -> SpinUp | None:
+        if not SPIN_UP_ID.fullmatch(spin_up_id):  # ids are UUIDs; anything else can't be a key
+            return None
+        record, _ = await read(await self._kv(), spin_up_id, SpinUp)
+        return record
 
     async def _running(self, target: Target) -> int:
         await self.directory.start()
@@ -119,12 +129,26 @@ class SpinUpManager:
         self.runtime.spawn(self._await_registration(record), name=f"spinup-{record.id}")
         return record
 
+    async def spin_up_first(
+        self, targets: list[Target], need: Need, work_id: str | None = None
+    ) -> tuple[tuple[Target, SpinUp] | None, list[str]]:
+        """Launch on the first target (in routing order) with a free slot now; say why others didn't."""
+        errors = []
+        for target in targets:
+            try:
+                spun = await self.spin_up(target, work_id, need.capability, need.boundary)
+            except LoomError as exc:  # at its limit, cooling down, disabled: try the next target
+                errors.append(f"{target.name}: {exc}")
+                continue
+            return (target, spun), errors
+        return None, errors
+
     async def _await_registration(self, record: SpinUp) -> None:
         await self.directory.start()
         deadline = asyncio.get_running_loop().time() + self.registration_timeout
         while asyncio.get_running_loop().time() < deadline:
             for agent in self.directory.records.values():
-                if agent.target == record.target and agent.registered_at >= record.requested_at:
+                if answers(record, agent):
                     await self._save(
                         record.model_copy(update={"state": "registered", "agent_guid": agent.guid})
                     )
@@ -146,6 +170,20 @@ class SpinUpManager:
         )
         await self.emit("spin-up", record.to_wire())
         return record
+
+
+def answers(record: SpinUp, agent: AgentRecord) -> bool:
+    """Whether this agent's registration is the one the launch was waiting for.
+
+    An agent started with our env carries ``LOOM_SPINUP_ID``: an exact match. One started by
+    a receiver that passes on only some fields (a webhook, a workflow) is matched by target,
+    work item and time, so a launch is never credited with an agent that was already there.
+    """
+    if agent.spin_up_id:
+        return agent.spin_up_id == record.id
+    if agent.target != record.target or agent.registered_at < record.requested_at:
+        return False
+    return not (record.work_id and agent.launch_work_id and agent.launch_work_id != record.work_id)
 
 
 async def check_health(runtime: Runtime, target: Target) -> Target:
