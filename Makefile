@@ -1,11 +1,12 @@
-# Loom: `make demo` runs the showcase, `make test` the whole suite. Both bootstrap .venv.
+# Loom: `make demo` runs the showcase, `make test` the whole suite, `make bench` the benchmarks.
+# All bootstrap .venv.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APT_PACKAGES := openssh-server openssh-client
 
-.PHONY: demo test lint typecheck pytest format clean system-deps venv
+.PHONY: demo bench test lint typecheck pytest format clean system-deps venv
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -27,6 +28,10 @@ system-deps:
 
 demo: $(STAMP)
 	$(BIN)/loom demo
+
+# Every scenario beside its baseline; one table, JSON in bench/results/. ARGS="--quick --only mcp"
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

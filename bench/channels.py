@@ -14,6 +14,7 @@ import time
 import uuid
 
 import nats
+from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy, StreamConfig
 
 from bench.harness import Row, fmt_ms, stats
@@ -71,7 +72,7 @@ async def raw_catch_up(url: str, subject: str, count: int) -> float:
         done = asyncio.Event()
         seen = 0
 
-        async def on_message(msg: nats.aio.msg.Msg) -> None:
+        async def on_message(msg: Msg) -> None:
             nonlocal seen
             json.loads(msg.data)
             seen += 1
