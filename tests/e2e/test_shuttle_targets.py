@@ -114,8 +114,14 @@ def test_spin_up_by_capability_lets_weft_pick_the_target(env: dict[str, str]) ->
 
     outside = run(env, "--json", "spin-up", "--capability", "docs", "--boundary", "corporate")
     assert outside.code == 1 and outside.error()["code"] == "NOT_FOUND"
-    shown = run(env, "spin-up", "--target", "nope")
-    assert shown.code == 1 and "nope" in shown.err
+    missing = run(env, "spin-up", "--target", "nope")
+    assert missing.code == 1 and "nope" in missing.err
+
+    broken = run(env, "targets", "add", "--name", "broken", "--type", "scripted", "--mechanism", "local",
+                 "--command", "/nonexistent/agent-binary", "--capabilities", "lint")  # fmt: skip
+    assert broken.code == 0, broken
+    failed = run(env, "spin-up", "--capability", "lint", "--json")
+    assert failed.code == 1 and failed.json()["status"] == "failed" and failed.json()["error"], failed
 
 
 async def test_submit_routes_by_required_and_preferred_agent_type(

@@ -25,6 +25,8 @@ def spin_up(
     Weft picks as it does for arriving work: the first enabled, not unhealthy target that
     offers the capability (and the boundary) and has a free slot.
 
+    Exit code 1 when no target fits or has a free slot, or when the launch fails.
+
     Example: shuttle spin-up --capability python --boundary personal
     """
     st = state(ctx)
@@ -44,6 +46,8 @@ def spin_up(
         st.out.json(record)
     else:
         show_spin_up(st.out, record)
+    if record.get("status") == "failed":  # the launch itself failed: a failed operation
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -85,6 +85,11 @@ def show_health(out: Output, target: str, health: dict[str, Any]) -> None:
 
 
 def show_spin_up(out: Output, record: dict[str, Any]) -> None:
-    out.success(f"Spin-up on {record.get('target')}: {record.get('status')}")
-    keys = ("id", "status", "detail", "error")
+    failed = record.get("status") == "failed"
+    line = f"Spin-up on {record.get('target')}: {record.get('status')}"
+    if failed:
+        out.warn(line)
+    else:
+        out.success(line)
+    keys = ("id", "status", "error") if failed else ("id", "status", "detail")
     out.fields([(key, record.get(key)) for key in keys if record.get(key)])
