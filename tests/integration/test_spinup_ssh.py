@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -16,9 +17,12 @@ from pathlib import Path
 import asyncssh
 import pytest
 
+from loom.runtime import Runtime
+from loom.services.work import WorkService, WorkSpec
 from loom.weft.spinup import mechanisms
 from loom.weft.spinup.base import LaunchError, LaunchRequest
-from loom.weft.targets import build_target
+from loom.weft.spinup.manager import SpinUpManager
+from loom.weft.targets import TargetRegistry, build_target
 from tests.waiting import eventually
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
@@ -132,3 +136,29 @@ async def test_accept_new_records_an_unknown_host_key_and_still_refuses_a_change
     with pytest.raises(LaunchError, match="does not match the key recorded"):
         await mechanisms.check(build_target(body))  # a changed key is never accepted
     assert len(fresh.read_text().splitlines()) == 1
+
+
+async def test_an_agent_launched_over_ssh_registers_and_completes_work(
+    sshd: Sshd, runtime: Runtime, tmp_path: Path
+) -> None:
+    loom = str(Path(sys.executable).parent / "loom")
+    command = shlex.join([loom, "agent", "run", "-c", "remote", "--idle-exit", "5"])
+    registry = runtime.service(TargetRegistry)
+    body = ssh_target(sshd, f"cd {shlex.quote(str(tmp_path))} && {command}")
+    target = await registry.create(body | {"capabilities": ["remote"]})
+    item = await runtime.service(WorkService).offer(
+        WorkSpec(description="over ssh", capability="remote"), None
+    )
+    manager = runtime.service(SpinUpManager)
+    spun = await manager.spin_up(target, item.id, "remote")
+    assert spun.state == "launched", spun.detail
+
+    async def registered() -> bool:
+        record = await manager.record(spun.id)
+        return record is not None and record.state == "registered"
+
+    async def completed() -> bool:
+        return (await runtime.service(WorkService).get(item.id)).status == "completed"
+
+    await eventually(registered, timeout=60)
+    await eventually(completed, timeout=60)

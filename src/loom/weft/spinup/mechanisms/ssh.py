@@ -14,9 +14,13 @@ from loom.weft.spinup.base import TIMEOUT, LaunchError, LaunchRequest
 
 
 def remote_command(config: SshConfig, request: LaunchRequest) -> str:
-    """``env K=V ... <command>`` with every value quoted: nothing in a field can inject."""
+    """``env K=V ... sh -c '<command>'`` with every value quoted: nothing in a field can inject.
+
+    The command runs under ``sh -c`` so it may be a small script (``cd app && loom agent run``)
+    whatever the remote login shell is; the env applies to all of it.
+    """
     assignments = " ".join(shlex.quote(f"{k}={v}") for k, v in request.fields().items())
-    return f"env {assignments} {config.command}"
+    return f"env {assignments} sh -c {shlex.quote(config.command)}"
 
 
 def _known_keys(known_hosts: Path, host: str, port: int) -> list[Any]:
@@ -83,12 +87,14 @@ async def _ssh_connect(config: SshConfig) -> Any:
 async def launch_ssh(config: SshConfig, request: LaunchRequest) -> str:
     connection = await _ssh_connect(config)
     async with connection:
-        # Detached, so the agent outlives this connection; output stays on the remote host.
-        line = f"nohup {remote_command(config, request)} >/dev/null 2>&1 &"
+        # Detached, so the agent outlives this connection; its output stays on the remote host.
+        logs = '"$HOME"/.loom/spinups'
+        log = f"{logs}/{shlex.quote(request.spin_up_id + '.log')}"
+        line = f"mkdir -p {logs} && nohup {remote_command(config, request)} >{log} 2>&1 </dev/null &"
         result = await connection.run(line, check=False)
         if result.exit_status not in (0, None):
             raise LaunchError(f"remote command exited with {result.exit_status}")
-    return f"started on {config.host}"
+    return f"started on {config.host}, log ~/.loom/spinups/{request.spin_up_id}.log"
 
 
 async def check_ssh(config: SshConfig) -> None:
