@@ -43,7 +43,20 @@ typecheck: $(STAMP)
 pytest: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-test: lint typecheck pytest
+# deploy/: the Dockerfile (hadolint), the entrypoint (shellcheck), the GitHub workflows
+# (actionlint, with shellcheck on their run: steps) and the Kubernetes manifests (their
+# OpenAPI schemas, offline). kustomization.yaml is kustomize's, not a Kubernetes object.
+DEPLOY_MANIFESTS := $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
+
+deploy-lint: $(STAMP)
+	$(BIN)/hadolint --config deploy/hadolint.yaml deploy/docker/Dockerfile
+	$(BIN)/shellcheck deploy/docker/*.sh
+	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck -pyflakes= deploy/github/workflows/*.yml
+	$(BIN)/kubernetes-validate --strict --quiet $(DEPLOY_MANIFESTS)
+	$(BIN)/ruff check deploy
+	$(BIN)/ruff format --check deploy
+
+test: lint typecheck deploy-lint pytest
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests
