@@ -129,7 +129,8 @@ async def test_events_stream_work_changes_in_order(settings: Settings) -> None:
             seen: list[str] = []
 
             async def listen() -> None:
-                async with api.stream("GET", "/api/events") as response:
+                # Last-Event-ID 0: from the start of the stream, so no event can be missed.
+                async with api.stream("GET", "/api/events", headers={"Last-Event-ID": "0"}) as response:
                     async for line in response.aiter_lines():
                         if line.startswith("data:"):
                             event = json.loads(line[5:])
@@ -139,7 +140,6 @@ async def test_events_stream_work_changes_in_order(settings: Settings) -> None:
                                     return
 
             listener = asyncio.create_task(listen())
-            await asyncio.sleep(0.5)  # let the SSE subscription start before the first event
             item_id = (await api.post("/api/work", json={"description": "x", "capability": "python"})).json()[
                 "id"
             ]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +90,62 @@ async def test_spin_up_queries_reject_bad_input(settings: Settings) -> None:
         for spin_up_id in ("no-such-id", "a*b", "x.y"):
             missing = await api.get(f"/api/spinups/{spin_up_id}")
             assert missing.status_code == 404 and "spinUpId" in missing.text
+
+
+async def _events_until(
+    api: httpx.AsyncClient, done: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
+    """Every event from the start of the stream up to the first one ``done`` accepts."""
+    seen: list[dict[str, Any]] = []
+    async with api.stream("GET", "/api/events", headers={"Last-Event-ID": "0"}) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                seen.append(json.loads(line[5:]))
+                if done(seen[-1]):
+                    return seen
+    return seen
+
+
+async def test_a_burst_launches_one_agent_at_a_time_which_works_then_retires(
+    settings: Settings, tmp_path: Path
+) -> None:
+    body = local_target(settings, tmp_path)
+    body["config"]["command"] = body["config"]["command"][:-2]  # no --idle-exit: Weft retires it
+    body |= {"maxConcurrent": 1, "cooldownSeconds": 0, "idleTimeoutSeconds": 1}
+    async with weft(settings) as api:
+        assert (await api.post("/api/targets", json=body)).status_code == 201
+        routed = [
+            (await api.post("/api/work", json={"description": f"page {i}", "capability": "docs"})).json()
+            for i in range(5)
+        ]
+        assert routed[0]["routing"]["spinUpTriggered"] is True
+        assert all(r["routing"]["spinUpTriggered"] is False for r in routed[1:])
+        assert "maxConcurrent=1" in routed[1]["reason"]
+        spin_ups = (await api.get("/api/spinups", params={"target": "docs-local"})).json()
+        assert spin_ups["count"] == 1
+        pid = int(spin_ups["spinUps"][0]["detail"].split()[1].rstrip(","))
+
+        async def all_done() -> bool:
+            items = [(await api.get(f"/api/work/{r['id']}")).json() for r in routed]
+            return all(i["status"] == "completed" for i in items)
+
+        await eventually(all_done, timeout=60)
+        events = await asyncio.wait_for(
+            _events_until(
+                api, lambda e: e["kind"] == "agent" and e["data"].get("shutdownRequested") == "idle"
+            ),
+            60,
+        )
+
+        def exited() -> bool:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            return False
+
+        await eventually(exited, timeout=30)
+        states = [e["data"]["state"] for e in events if e["kind"] == "spin-up"]
+        assert states == ["requested", "launched", "registered"]
+        stats = (await api.get("/api/stats")).json()
+        assert stats["spinUps"] == {"started": 1, "failed": 0} and stats["work"]["completed"] == 5

@@ -32,12 +32,17 @@ class EventLog:
         await self.runtime.bus.js.publish(layout.event_subject(kind), json.dumps(event, default=str).encode())
 
     async def follow(self, after: int | None = None) -> AsyncIterator[tuple[int, dict[str, Any]]]:
-        """Events as they happen (from ``after`` + 1 when given), forever."""
+        """Events as they happen, forever; with ``after``, first those after that sequence.
+
+        ``after=0`` replays what the stream still holds, so a client can read a history
+        without a race between subscribing and the first event.
+        """
         layout = self.runtime.layout
         await self.runtime.bus.stream(layout.events_stream)
+        resume = after is not None
         config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if after else DeliverPolicy.NEW,
-            opt_start_seq=after + 1 if after else None,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if resume else DeliverPolicy.NEW,
+            opt_start_seq=after + 1 if resume else None,
             ack_policy=AckPolicy.NONE,
             mem_storage=True,
             inactive_threshold=60.0,
