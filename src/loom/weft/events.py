@@ -39,10 +39,9 @@ class EventLog:
         """
         layout = self.runtime.layout
         await self.runtime.bus.stream(layout.events_stream)
-        resume = after is not None
         config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if resume else DeliverPolicy.NEW,
-            opt_start_seq=after + 1 if resume else None,
+            deliver_policy=DeliverPolicy.NEW if after is None else DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=None if after is None else after + 1,
             ack_policy=AckPolicy.NONE,
             mem_storage=True,
             inactive_threshold=60.0,
