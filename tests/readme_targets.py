@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loom.shuttle.target_flags import MECHANISMS
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 SECTION = "## Targets: agents on demand"
 # Values the README leaves to the reader's shell.
@@ -40,11 +42,13 @@ def command_argv(block: str) -> list[str]:
 
 
 def examples(text: str | None = None) -> list[Example]:
-    """One example per ``### mechanism`` subsection, in README order."""
+    """One example per ``### <mechanism>`` subsection, in README order (other subsections are prose)."""
     section = section_text(README.read_text() if text is None else text)
     found = []
     for part in section.split("\n### ")[1:]:
         mechanism = part.split("\n", 1)[0].strip()
+        if mechanism not in MECHANISMS:
+            continue
         pairs = BLOCK.findall(part)
         assert sorted(kind for kind, _ in pairs) == ["json", "sh"], f"{mechanism}: one sh, one json block"
         blocks = dict(pairs)
