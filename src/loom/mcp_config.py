@@ -6,6 +6,7 @@ import json
 import shlex
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from loom.bus.connect import redact_url
@@ -27,8 +28,8 @@ def server_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def claude_json(settings: Settings) -> dict[str, object]:
-    env = server_env(settings)
+def claude_json(settings: Settings, extra_env: Mapping[str, str] | None = None) -> dict[str, object]:
+    env = server_env(settings) | dict(extra_env or {})
     return {
         "mcpServers": {
             "loom-warp": {"command": script_path("warp"), "args": [], "env": env},

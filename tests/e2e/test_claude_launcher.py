@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from loom.config import Settings
+from loom.runtime import Runtime
+from loom.services.directory import AgentDirectory
 
 STAND_IN = """#!{python}
 import json, os, sys
@@ -68,3 +73,50 @@ def test_missing_claude_is_a_clear_error(tmp_path: Path, bin_path: Callable[[str
     )
     assert result.returncode == 1
     assert "claude" in result.stderr and "PATH" in result.stderr
+
+
+MCP_CLIENT_STAND_IN = """#!{python}
+# Acts as Claude Code would: starts loom-warp from --mcp-config with only the env the config
+# gives (MCP clients start stdio servers with a minimal env) and registers.
+import asyncio, json, sys
+from mcp import Client, StdioServerParameters
+
+async def main():
+    config = json.load(open(sys.argv[sys.argv.index("--mcp-config") + 1]))
+    warp = config["mcpServers"]["loom-warp"]
+    params = StdioServerParameters(command=warp["command"], args=warp["args"], env=warp["env"])
+    async with Client(params) as client:
+        result = await client.call_tool("register_agent", {{"agentType": "claude-code", "capabilities": ["review"]}})
+        assert not result.is_error, result
+
+asyncio.run(main())
+"""
+
+
+async def test_the_launched_session_registers_as_the_launch_it_answers(
+    tmp_path: Path, bin_path: Callable[[str], str], settings: Settings
+) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    claude = bindir / "claude"
+    claude.write_text(MCP_CLIENT_STAND_IN.format(python=sys.executable))
+    claude.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOM_", "NATS_"))} | {
+        "PATH": f"{bindir}:{os.environ['PATH']}",
+        "NATS_URL": settings.nats_url,
+        "LOOM_PROJECT_ID": settings.project_id,
+        "LOOM_TARGET": "claude-local",
+        "LOOM_WORK_ID": "w-7",
+        "LOOM_SPINUP_ID": "spin-7",
+    }
+    process = await asyncio.create_subprocess_exec(
+        bin_path("loom"), "agent", "claude", "-c", "review", env=env, cwd=str(tmp_path),
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    async with await Runtime.open(settings.model_copy(update={"agent_id": "observer"})) as rt:
+        directory = rt.service(AgentDirectory)
+        await directory.start()
+        [agent] = [r for r in directory.records.values() if r.agent_type == "claude-code"]
+    assert (agent.target, agent.launch_work_id, agent.spin_up_id) == ("claude-local", "w-7", "spin-7")

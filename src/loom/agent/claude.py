@@ -63,11 +63,22 @@ class ClaudeProfile:
         ]
 
 
-def write_mcp_config(settings: Settings) -> str:
-    """The MCP config in a file only this user can read; returns its path."""
-    handle, path = tempfile.mkstemp(prefix="loom-mcp-", suffix=".json")
+# What the MCP servers must inherit from the launch: MCP clients start stdio servers with a
+# minimal env, so without this the agent would register without its target and spin-up id
+# (Weft could not tell the launch worked) and could not authenticate to NATS.
+PASSED_ON = (
+    "LOOM_TARGET", "LOOM_WORK_ID", "LOOM_SPINUP_ID", "LOOM_AGENT_ID", "LOOM_HANDLE",
+    "LOOM_HEARTBEAT_SECONDS", "LOOM_WORK_LEASE", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN",
+    "NATS_CREDS", "NATS_NKEY", "NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY",
+)  # fmt: skip
+
+
+def write_mcp_config(settings: Settings, environ: Mapping[str, str]) -> str:
+    """The MCP config in a file only this user can read (it may hold NATS credentials)."""
+    config = claude_json(settings, {key: environ[key] for key in PASSED_ON if environ.get(key)})
+    handle, path = tempfile.mkstemp(prefix="loom-mcp-", suffix=".json")  # created 0600
     with os.fdopen(handle, "w") as out:
-        json.dump(claude_json(settings), out)
+        json.dump(config, out)
     return path
 
 
@@ -79,5 +90,5 @@ def exec_claude(profile: ClaudeProfile, settings: Settings, env: Mapping[str, st
         raise InvalidArgument(
             "the `claude` CLI is not on PATH (npm install -g @anthropic-ai/claude-code)", field="claude"
         )
-    argv = profile.argv(claude, settings, write_mcp_config(settings), environ.get("LOOM_WORK_ID"))
+    argv = profile.argv(claude, settings, write_mcp_config(settings, environ), environ.get("LOOM_WORK_ID"))
     os.execvpe(claude, argv, environ)
