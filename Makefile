@@ -44,15 +44,15 @@ pytest: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # deploy/: the Dockerfile (hadolint), the entrypoint (shellcheck), the GitHub workflows
-# (actionlint, with shellcheck on their run: steps) and the Kubernetes manifests (their
-# OpenAPI schemas, offline). kustomization.yaml is kustomize's, not a Kubernetes object.
+# (actionlint, with shellcheck on their run: steps) and the Kubernetes manifests (the
+# Kubernetes OpenAPI schemas, offline). kustomization.yaml is kustomize's, not a Kubernetes object.
 DEPLOY_MANIFESTS := $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
 
 deploy-lint: $(STAMP)
 	$(BIN)/hadolint --config deploy/hadolint.yaml deploy/docker/Dockerfile
 	$(BIN)/shellcheck deploy/docker/*.sh
 	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck -pyflakes= deploy/github/workflows/*.yml
-	$(BIN)/kubernetes-validate --strict --quiet $(DEPLOY_MANIFESTS)
+	$(BIN)/python deploy/check_manifests.py $(DEPLOY_MANIFESTS)
 	$(BIN)/ruff check deploy
 	$(BIN)/ruff format --check deploy
 
