@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from nats.js.errors import NotFoundError
+from nats.js.errors import NoStreamResponseError, NotFoundError
 
 from loom.bus.replay import read_range
-from loom.errors import InvalidArgument, NotFound
+from loom.errors import InvalidArgument, LoomError, NotFound, Unavailable
 from loom.models.base import decode, encode
 from loom.models.messages import ChannelMessage
 from loom.names import validate_name
@@ -35,6 +35,7 @@ class ChannelInfo:
     message_count: int
     created: datetime | None
     last_sequence: int
+    first_sequence: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class ChannelService:
             message_count=info.state.messages,
             created=info.created if isinstance(info.created, datetime) else None,
             last_sequence=info.state.last_seq,
+            first_sequence=info.state.first_seq,
         )
 
     async def list(self) -> list[ChannelInfo]:
@@ -128,18 +130,29 @@ class ChannelService:
     async def send(
         self, channel: str, message: str, reply_to: str | None = None, handle: str | None = None
     ) -> tuple[int, ChannelMessage]:
-        info = await self.info(channel)
+        """Publish straight away: JetStream itself answers "no stream" for an unknown channel,
+        so the hot path is one round trip, not a stream lookup first."""
+        await self._ensure_defaults()
+        name = validate_name(channel, "channel")
         state = self.runtime.service(AgentState)
-        record = ChannelMessage(
-            id=str(uuid.uuid4()),
-            handle=handle or state.require_handle(),
-            sender_guid=state.guid if state.registered else None,
-            message=check_message(message),
-            reply_to=reply_to,
-        )
-        ack = await self.runtime.bus.js.publish(
-            self.runtime.layout.channel_subject(info.name), encode(record), headers={"Nats-Msg-Id": record.id}
-        )
+        try:
+            record = ChannelMessage(
+                id=str(uuid.uuid4()),
+                handle=handle or state.require_handle(),
+                sender_guid=state.guid if state.registered else None,
+                message=check_message(message),
+                reply_to=reply_to,
+            )
+        except LoomError:
+            await self.info(name)  # an unknown channel is reported first
+            raise
+        try:
+            ack = await self.runtime.bus.js.publish(
+                self.runtime.layout.channel_subject(name), encode(record), headers={"Nats-Msg-Id": record.id}
+            )
+        except NoStreamResponseError:
+            await self.info(name)  # NotFound when the channel is missing
+            raise Unavailable("no JetStream server took the message; retry shortly") from None
         return ack.seq, record
 
     async def read(
@@ -150,10 +163,8 @@ class ChannelService:
         if before is not None and after is not None:
             raise InvalidArgument("give before or after, not both", field="before")
         info = await self.info(channel)
-        stream = self.runtime.layout.channel_stream(info.name).name
-        state = (await self.runtime.bus.js.stream_info(stream)).state
-        first, last = state.first_seq, state.last_seq
-        if state.messages == 0:
+        first, last = info.first_sequence, info.last_sequence
+        if info.message_count == 0:
             return Page([], False)
         if after is not None:
             start = max(after + 1, first)
@@ -165,21 +176,20 @@ class ChannelService:
             has_more = start > first
         if end < start:
             return Page([], False)
-        raw = await read_range(
-            self.runtime.bus.js,
-            stream,
+        batch = await read_range(
+            self.runtime.bus,
+            self.runtime.layout.channel_stream(info.name).name,
             self.runtime.layout.channel_subject(info.name),
             start,
             end - start + 1,
         )
         messages = []
-        for msg in raw:
-            seq = msg.metadata.sequence.stream
-            if seq > end:
+        for msg in batch.messages:
+            if msg.seq > end:
                 break
-            parsed = decode(ChannelMessage, msg.data, where=f"#{info.name}@{seq}")
+            parsed = decode(ChannelMessage, msg.data, where=f"#{info.name}@{msg.seq}")
             if parsed is not None:
-                messages.append((seq, parsed))
+                messages.append((msg.seq, parsed))
         if messages:
             self.last_read[info.name] = max(self.last_read.get(info.name, 0), messages[-1][0])
         return Page(messages, has_more)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from nats.js.errors import NotFoundError
 
-from loom.bus.replay import read_range, subject_count
+from loom.bus.replay import Stored, read_range, subject_count
 from loom.errors import InvalidArgument, NotFound
 from loom.models.agent import AgentRecord
 from loom.models.base import decode, encode
@@ -50,12 +50,10 @@ class InboxService:
     ) -> tuple[DirectMessage, str]:
         me = self.runtime.service(AgentState).require()
         check_message(message)
-        agents = await self.runtime.bus.kv(self.runtime.layout.agents_bucket)
-        target, _ = await read(agents, recipient, AgentRecord) if _is_key(recipient) else (None, 0)
-        if target is None:
-            raise NotFound(f"no agent {recipient} in this project", field="recipientGuid")
         directory = self.runtime.service(AgentDirectory)
         await directory.start()
+        if not await self._known(directory, recipient):
+            raise NotFound(f"no agent {recipient} in this project", field="recipientGuid")
         status = "online" if directory.is_online(recipient) else "offline"
         record = DirectMessage(
             id=str(uuid.uuid4()),
@@ -73,27 +71,41 @@ class InboxService:
         )
         return record, status
 
+    async def _known(self, directory: AgentDirectory, guid: str) -> bool:
+        """Is ``guid`` a registered agent? The watched directory answers without a round trip;
+        the bucket is asked only when the directory has not seen it (yet)."""
+        if guid in directory.records:
+            return True
+        if not _is_key(guid):
+            return False
+        agents = await self.runtime.bus.kv(self.runtime.layout.agents_bucket)
+        record, _ = await read(agents, guid, AgentRecord)
+        return record is not None
+
     async def unread(self) -> int:
         guid = self.runtime.service(AgentState).guid
-        return await subject_count(
-            self.runtime.bus.js, await self._stream(), self.runtime.layout.inbox_subject(guid)
-        )
+        stream = await self._stream()
+        return await subject_count(self.runtime.bus, stream, self.runtime.layout.inbox_subject(guid))
 
     async def read(
         self, limit: int = 10, message_type: str | None = None, sender: str | None = None
     ) -> tuple[list[DirectMessage], int]:
-        """Take up to ``limit`` matching messages (oldest first); returns them and what's left."""
+        """Take up to ``limit`` matching messages (oldest first); returns them and what's left.
+
+        What's left is counted from the same read: every message scanned and not taken
+        (filtered out, or beyond ``limit``) plus those past the scan.
+        """
         if not 1 <= limit <= 100:
             raise InvalidArgument("must be between 1 and 100", field="limit")
         me = self.runtime.service(AgentState).require()
         stream = await self._stream()
         subject = self.runtime.layout.inbox_subject(me.guid)
         async with self._lock:
-            pending = await subject_count(self.runtime.bus.js, stream, subject)
-            raw = await read_range(self.runtime.bus.js, stream, subject, 1, min(pending, MAX_SCAN))
-            taken: list[DirectMessage] = []
-            for msg in raw:
-                if len(taken) >= limit:
+            batch = await read_range(self.runtime.bus, stream, subject, 1, MAX_SCAN)
+            chosen: list[tuple[Stored, DirectMessage | None]] = []
+            wanted = 0
+            for msg in batch.messages:
+                if wanted >= limit:
                     break
                 parsed = decode(DirectMessage, msg.data)
                 if parsed is not None:
@@ -101,9 +113,12 @@ class InboxService:
                         continue
                     if sender and parsed.sender_guid != sender:
                         continue
-                if await self._take(stream, msg.metadata.sequence.stream) and parsed is not None:
-                    taken.append(parsed)  # a malformed message is removed, never returned
-            remaining = await subject_count(self.runtime.bus.js, stream, subject)
+                    wanted += 1
+                chosen.append((msg, parsed))  # a malformed message is removed, never returned
+            # Deleting is what makes a message ours: only a successful delete returns it.
+            won = await asyncio.gather(*(self._take(stream, msg.seq) for msg, _ in chosen))
+        taken = [parsed for (_, parsed), ok in zip(chosen, won, strict=True) if ok and parsed is not None]
+        remaining = len(batch.messages) + batch.pending - len(chosen)
         return taken, remaining
 
     async def _take(self, stream: str, seq: int) -> bool:

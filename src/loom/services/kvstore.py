@@ -41,17 +41,14 @@ async def read_all(bus: Bus, spec: BucketSpec, model: type[R]) -> list[tuple[int
     info = await bus.js.stream_info(stream)
     if info.state.messages == 0:
         return []
-    messages = await read_range(
-        bus.js, stream, f"$KV.{spec.name}.>", 0, info.state.messages, last_per_subject=True
-    )
+    batch = await read_range(bus, stream, f"$KV.{spec.name}.>", 0, info.state.messages, last_per_subject=True)
     found = []
-    for msg in messages:
-        headers = msg.headers or {}
-        if not msg.data or "KV-Operation" in headers or "Nats-Marker-Reason" in headers:
+    for msg in batch.messages:
+        if not msg.data or "KV-Operation" in msg.headers or "Nats-Marker-Reason" in msg.headers:
             continue
         record = decode(model, msg.data, where=msg.subject)
         if record is not None:
-            found.append((msg.metadata.sequence.stream, record))
+            found.append((msg.seq, record))
     return found
 
 
