@@ -89,7 +89,8 @@ if [ "$mode" = once ]; then
         "You are an agent of a Loom team (project ${LOOM_PROJECT_ID:-default}) and have one task." \
         "1. Call register_agent with agentType \"${LOOM_AGENT_TYPE:-claude-code}\" and capabilities [$listed]." \
         "2. Do the task below. Save what the team should know next time with remember_learning." \
-        "3. Post a short summary of the outcome on the \`$channel\` channel with send_message." \
+        "3. Post a short summary of the outcome on the \`$channel\` channel: create_channel (harmless" \
+        "   if it exists), then send_message." \
         "4. Call deregister_agent. Your final answer is the outcome of the task." \
         "" \
         "Task:" \
