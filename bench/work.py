@@ -121,7 +121,7 @@ async def raw_worker(url: str, stream: str, subject: str, tally: Tally, batch: i
         while not tally.finished.is_set():
             try:
                 msgs = await sub.fetch(batch, timeout=0.2)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
                 continue
             for msg in msgs:
                 tally.claimed(json.loads(msg.data)["id"])
