@@ -235,3 +235,32 @@ async def test_a_different_handle_from_the_same_place_is_a_different_agent(
     async with await Runtime.open(make_settings(cwd=tmp_path)) as rt, in_process(rt, TOOLSETS) as agent:
         again = (await agent.call("register_agent", agentType="dev", handle="bob"))["guid"]
     assert ada != bob and again == bob
+
+
+async def test_discovery_follows_every_change_of_an_agent(make_settings: Callable[..., Settings]) -> None:
+    """Discovery answers from cached views; each change of record, beat or liveness shows."""
+    async with (
+        # The seer counts a beat as live for 3 x 1 s; the other agent beats once a minute.
+        await Runtime.open(make_settings(agent_id="seer", heartbeat_seconds=1)) as seer_rt,
+        in_process(seer_rt, TOOLSETS) as seer,
+        await Runtime.open(make_settings(agent_id="moving")) as moving_rt,
+        in_process(moving_rt, TOOLSETS) as moving,
+    ):
+        await seer.call("register_agent", agentType="seer")
+        guid = (await moving.call("register_agent", agentType="dev", capabilities=["go"]))["guid"]
+
+        async def shown() -> dict[str, Any] | None:
+            found = await seer.call("discover_agents", includeOffline=True)
+            return next((a for a in found["agents"] if a["guid"] == guid), None)
+
+        await eventually(lambda: _shows(shown, capabilities=["go"]))
+        await moving.call("update_presence", status="busy", capabilities=["rust"])
+        await eventually(lambda: _shows(shown, status="busy", capabilities=["rust"]))
+        # No beat for longer than the seer's presence TTL: offline, with nothing new in a bucket.
+        await eventually(lambda: _shows(shown, status="offline"), timeout=15)
+        assert guid not in [a["guid"] for a in (await seer.call("discover_agents"))["agents"]]
+
+
+async def _shows(probe: Callable[[], Any], **expected: Any) -> bool:
+    found = await probe()
+    return found is not None and all(found[k] == v for k, v in expected.items())

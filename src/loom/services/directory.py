@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from nats.js.kv import KeyValue
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("loom.directory")
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class AgentFilter:
@@ -36,17 +38,34 @@ class AgentFilter:
     include_offline: bool = False
 
     def matches(self, view: AgentView) -> bool:
-        if self.capability and self.capability not in view.capabilities:
+        return self.matches_record(view) and self.matches_status(view.status)
+
+    def matches_record(self, agent: AgentRecord | AgentView) -> bool:
+        """The filters on what an agent declared (not its presence)."""
+        if self.capability and self.capability not in agent.capabilities:
             return False
-        if self.boundary and self.boundary not in view.boundaries:
+        if self.boundary and self.boundary not in agent.boundaries:
             return False
-        if self.agent_type and view.agent_type != self.agent_type:
+        if self.agent_type and agent.agent_type != self.agent_type:
             return False
-        if self.hostname and view.hostname != self.hostname:
+        return not (self.hostname and agent.hostname != self.hostname)
+
+    def matches_status(self, status: AgentStatus) -> bool:
+        if self.status and status != self.status:
             return False
-        if self.status and view.status != self.status:
-            return False
-        return self.include_offline or self.status == "offline" or view.status != "offline"
+        return self.include_offline or self.status == "offline" or status != "offline"
+
+
+@dataclass
+class _Cached:
+    """A view and what it was built from; still valid while those are the same objects."""
+
+    record: AgentRecord
+    beat: PresenceBeat | None
+    online: bool
+    foreign: bool
+    view: AgentView
+    derived: dict[str, Any] = field(default_factory=dict)
 
 
 class AgentDirectory:
@@ -57,6 +76,7 @@ class AgentDirectory:
         self.foreign: dict[str, AgentRecord] = {}  # public agents of other projects
         self.changed = asyncio.Condition()
         self._listeners: list[Callable[[str], None]] = []
+        self._views: dict[str, _Cached] = {}  # records and beats are replaced, never changed
         self._started: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
@@ -100,13 +120,15 @@ class AgentDirectory:
         record = decode(AgentRecord, value, where=guid) if value else None
         if record is None:
             self.records.pop(guid, None)
+            self._views.pop(guid, None)
         else:
             self.records[guid] = record
 
     def _on_public(self, guid: str, value: bytes | None) -> None:
         record = decode(AgentRecord, value, where=guid) if value else None
         if record is None or record.project_id == self.runtime.settings.project_id:
-            self.foreign.pop(guid, None)
+            if self.foreign.pop(guid, None) is not None and guid not in self.records:
+                self._views.pop(guid, None)
         else:
             self.foreign[guid] = record
 
@@ -119,13 +141,44 @@ class AgentDirectory:
 
     def is_online(self, guid: str) -> bool:
         beat = self.beats.get(guid)
-        ttl = timedelta(seconds=self.runtime.settings.presence_ttl)
-        return beat is not None and utcnow() - beat.beat_at <= ttl
+        return beat is not None and beat.beat_at >= self._cutoff()
 
-    def view(self, record: AgentRecord) -> AgentView:
+    def _cutoff(self) -> datetime:
+        """The oldest last beat that still counts as online."""
+        return utcnow() - timedelta(seconds=self.runtime.settings.presence_ttl)
+
+    def view(self, record: AgentRecord, cutoff: datetime | None = None) -> AgentView:
+        """The agent as discovery shows it; rebuilt only when its record, beat or liveness changed."""
         beat = self.beats.get(record.guid)
-        online = self.is_online(record.guid)
-        if record.guid in self.foreign:  # its mirror is refreshed on every beat, with a TTL
+        online = beat is not None and beat.beat_at >= (cutoff or self._cutoff())
+        foreign = record.guid in self.foreign
+        cached = self._views.get(record.guid)
+        if (
+            cached is not None
+            and cached.record is record
+            and cached.beat is beat
+            and cached.online is online
+            and cached.foreign is foreign
+        ):
+            return cached.view
+        view = self._build_view(record, beat, online, foreign)
+        self._views[record.guid] = _Cached(record, beat, online, foreign, view)
+        return view
+
+    def derived(self, view: AgentView, key: str, make: Callable[[AgentView], T]) -> T:
+        """``make(view)``, computed once while ``view`` is current: views are rebuilt, never
+        changed, so what is derived from one holds as long as it does. Don't change the result."""
+        cached = self._views.get(view.guid)
+        if cached is None or cached.view is not view:
+            return make(view)
+        if key not in cached.derived:
+            cached.derived[key] = make(view)
+        return cast(T, cached.derived[key])
+
+    def _build_view(
+        self, record: AgentRecord, beat: PresenceBeat | None, online: bool, foreign: bool
+    ) -> AgentView:
+        if foreign:  # its mirror is refreshed on every beat, with a TTL
             beat = PresenceBeat(status=record.status, current_task_count=record.current_task_count,
                                 beat_at=record.last_heartbeat)  # fmt: skip
             online = record.status != "offline"
@@ -160,8 +213,18 @@ class AgentDirectory:
         return True
 
     def find(self, where: AgentFilter, caller: AgentRecord | None = None) -> list[AgentView]:
-        views = [self.view(r) for r in self.records.values() if self.visible_to(r, caller)]
-        views += [self.view(r) for r in self.foreign.values() if r.visibility == "public"]
-        found = [v for v in views if where.matches(v)]
+        """Matching agents, most recent heartbeat first. Declared fields are filtered before
+        any view is looked at, and views come from the cache, so a call over 1,000 agents
+        builds almost nothing."""
+        cutoff = self._cutoff()
+        local = (r for r in self.records.values() if self.visible_to(r, caller))
+        public = (r for r in self.foreign.values() if r.visibility == "public")
+        found = []
+        for source in (local, public):
+            for record in source:
+                if where.matches_record(record):
+                    view = self.view(record, cutoff)
+                    if where.matches_status(view.status):
+                        found.append(view)
         found.sort(key=lambda v: v.last_heartbeat, reverse=True)
         return found

@@ -16,12 +16,22 @@ from loom.services.registry import Registration, RegistryService
 toolset = Toolset("registry")
 
 
+AGENT_KEYS = tuple(
+    "guid handle agentType capabilities boundaries status currentTaskCount lastHeartbeat hostname".split()
+)
+
+
 def agent_data(view: AgentView) -> dict[str, Any]:
     wire = view.to_wire()
-    keys = (
-        "guid handle agentType capabilities boundaries status currentTaskCount lastHeartbeat hostname"
-    ).split()
-    return {k: wire[k] for k in keys}
+    return {k: wire[k] for k in AGENT_KEYS}
+
+
+def found_line(view: AgentView) -> str:
+    return f"- {view.handle} ({view.agent_type}) {view.status} [{', '.join(view.capabilities)}] {view.guid}"
+
+
+def discovered(view: AgentView) -> tuple[dict[str, Any], str]:
+    return agent_data(view), found_line(view)
 
 
 def registered_data(record: AgentRecord) -> dict[str, Any]:
@@ -70,12 +80,12 @@ class DiscoverArgs(ToolArgs):
     read_only=True,
 )
 async def discover_agents(rt: Runtime, args: DiscoverArgs) -> Reply:
-    found = await rt.service(RegistryService).discover(AgentFilter(**args.model_dump()))
-    lines = [
-        f"- {a.handle} ({a.agent_type}) {a.status} [{', '.join(a.capabilities)}] {a.guid}" for a in found
-    ]
-    text = f"Found {len(found)} agent(s)" + (":\n" + "\n".join(lines) if lines else ".")
-    return Reply(text, {"agents": [agent_data(a) for a in found]})
+    registry = rt.service(RegistryService)
+    found = await registry.discover(AgentFilter(**args.model_dump()))
+    # Each agent's reply entry is derived once per change of the agent, not once per call.
+    shown = [registry.directory.derived(view, "discover_agents", discovered) for view in found]
+    text = f"Found {len(found)} agent(s)" + (":\n" + "\n".join(line for _, line in shown) if shown else ".")
+    return Reply(text, {"agents": [data for data, _ in shown]})
 
 
 class GuidArgs(ToolArgs):
