@@ -30,6 +30,7 @@ class LoomError(Exception):
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         self.message = f"{field}: {message}" if field else message
+        self.reason = message  # without the field, for texts that say where it applies anyway
         self.field = field
         super().__init__(self.message)
 

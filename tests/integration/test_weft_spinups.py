@@ -120,7 +120,7 @@ async def test_a_burst_launches_one_agent_at_a_time_which_works_then_retires(
         ]
         assert routed[0]["routing"]["spinUpTriggered"] is True
         assert all(r["routing"]["spinUpTriggered"] is False for r in routed[1:])
-        assert "maxConcurrent=1" in routed[1]["reason"]
+        assert routed[1]["reason"].endswith("(target docs-local is at maxConcurrent=1)")
         spin_ups = (await api.get("/api/spinups", params={"target": "docs-local"})).json()
         assert spin_ups["count"] == 1
         pid = int(spin_ups["spinUps"][0]["detail"].split()[1].rstrip(","))

@@ -138,7 +138,7 @@ class SpinUpManager:
             try:
                 spun = await self.spin_up(target, work_id, need.capability, need.boundary)
             except LoomError as exc:  # at its limit, cooling down, disabled: try the next target
-                errors.append(f"{target.name}: {exc}")
+                errors.append(exc.reason)  # each reason names its target
                 continue
             return (target, spun), errors
         return None, errors
