@@ -91,7 +91,10 @@ async def launch_ssh(config: SshConfig, request: LaunchRequest) -> str:
         logs = '"$HOME"/.loom/spinups'
         log = f"{logs}/{shlex.quote(request.spin_up_id + '.log')}"
         line = f"mkdir -p {logs} && nohup {remote_command(config, request)} >{log} 2>&1 </dev/null &"
-        result = await connection.run(line, check=False)
+        try:
+            result = await asyncio.wait_for(connection.run(line, check=False), TIMEOUT)
+        except TimeoutError:
+            raise LaunchError(f"remote command did not return within {TIMEOUT:.0f}s") from None
         if result.exit_status not in (0, None):
             raise LaunchError(f"remote command exited with {result.exit_status}")
     return f"started on {config.host}, log ~/.loom/spinups/{request.spin_up_id}.log"
