@@ -29,6 +29,11 @@ class Stats:
         """Calls per second over the run (sequential calls: 1000 / mean latency)."""
         return self.count / self.seconds if self.seconds else 0.0
 
+    def figures(self) -> dict[str, float]:
+        """The numbers for the JSON file."""
+        return {"count": self.count, "p50_ms": self.p50, "p99_ms": self.p99, "mean_ms": self.mean,
+                "max_ms": self.max, "per_s": self.rate}  # fmt: skip
+
     def brief(self) -> str:
         return f"p50 {fmt_ms(self.p50)} · p99 {fmt_ms(self.p99)}"
 

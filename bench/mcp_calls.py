@@ -79,11 +79,19 @@ def rows(mcp: dict[str, Stats], local: dict[str, Stats], messages: int, agents: 
         return Row(
             SCENARIO, figure, mcp[name].rate, "/s", floor / calls, label,
             at_least_ratio(goal) if goal else None, detail(name),
+            extra={"mcp": mcp[name].figures(), "in_server": local[name].figures() if name in local else None},
         )  # fmt: skip
 
     discover_inside = local["discover_agents"]
     return [
-        Row(SCENARIO, "no-op floor (get_my_handle) calls", floor, "/s", detail=detail("floor")),
+        Row(
+            SCENARIO,
+            "no-op floor (get_my_handle) calls",
+            floor,
+            "/s",
+            detail=detail("floor"),
+            extra={"mcp": mcp["floor"].figures(), "in_server": local["floor"].figures()},
+        ),
         tool_row("send_message", "send_message calls", 0.8),
         tool_row("read_messages", f"read_messages(limit=50), {messages:,} in channel", 0.5),
         tool_row("discover_agents", f"discover_agents, {agents:,} agents"),
@@ -99,6 +107,7 @@ def rows(mcp: dict[str, Stats], local: dict[str, Stats], messages: int, agents: 
             at_most(5, "ms"),
             f"p50 {fmt_ms(discover_inside.p50)}",
             higher_is_better=False,
+            extra={"in_server": discover_inside.figures()},
         ),  # fmt: skip
     ]
 

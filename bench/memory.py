@@ -111,6 +111,7 @@ def rows(count: int, load: float, mcp: dict[str, Stats], local: dict[str, Stats]
             SCENARIO, f"{name} p99, {n}", mcp[name].p99, "ms", floor.p99, "no-op floor p99",
             at_most(goal, "ms") if goal else None,
             f"p50 {fmt_ms(mcp[name].p50)}; service {local[name].brief()}", higher_is_better=False,
+            extra={"mcp": mcp[name].figures(), "service": local[name].figures(), "floor": floor.figures()},
         )  # fmt: skip
 
     return [

@@ -111,11 +111,13 @@ async def run(url: str, quick: bool) -> list[Row]:
             SCENARIO, f"discover_agents p99, all {n}, through MCP", mcp["all"].p99, "ms",
             mcp["floor"].p99, "no-op floor p99",
             detail=f"p50 {fmt_ms(mcp['all'].p50)}; in-server {local['all'].brief()}", higher_is_better=False,
+            extra={"mcp": mcp["all"].figures(), "in_server": local["all"].figures()},
         ),
         Row(
             SCENARIO, f"discover_agents p99, capability filter ({agents // 100} of {n}), through MCP",
             mcp["filtered"].p99, "ms", mcp["floor"].p99, "no-op floor p99",
             detail=f"p50 {fmt_ms(mcp['filtered'].p50)}; in-server {local['filtered'].brief()}",
             higher_is_better=False,
+            extra={"mcp": mcp["filtered"].figures(), "in_server": local["filtered"].figures()},
         ),
     ]  # fmt: skip

@@ -173,12 +173,12 @@ async def run(url: str, quick: bool) -> list[Row]:
         Row(
             SCENARIO, f"pipeline items, {count:,} items, {WORKERS} workers", count / loom_seconds, "/s",
             count / raw_seconds, "raw nats-py", at_least_ratio(0.3),
-            f"offer→claim under load p50 {fmt_ms(busy.p50)}",
+            f"offer→claim under load p50 {fmt_ms(busy.p50)}", extra={"offer_to_claim": busy.figures()},
         ),
         Row(
             SCENARIO, f"claim latency p99 at {PACED_RATE:.0f} items/s offered", loom_lat.p99, "ms",
             raw_lat.p99, "raw nats-py p99", at_most(10, "ms"),
             f"p50 {fmt_ms(loom_lat.p50)}, raw p50 {fmt_ms(raw_lat.p50)}; {paced:,} items, offer → claimed",
-            higher_is_better=False,
+            higher_is_better=False, extra={"loom": loom_lat.figures(), "raw": raw_lat.figures()},
         ),
     ]  # fmt: skip
