@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nats.js.api import StreamConfig
 
-from loom.bus.replay import Batch, consumer_range, direct_batch, read_range
+from loom.bus.replay import Batch, consumer_range, direct_batch, read_range, read_run
 from loom.runtime import Runtime
 
 
@@ -55,3 +55,26 @@ async def test_without_direct_gets_a_consumer_reads_the_same_run(runtime: Runtim
         )
     consumers = await runtime.bus.js.consumers_info(stream)
     assert consumers == []  # every ephemeral reader was removed
+
+
+async def test_a_run_of_sequences_is_numbered_right_with_or_without_gaps(runtime: Runtime) -> None:
+    project = runtime.settings.project_id
+    stream, subject = f"T_{project}_RUN", f"t.{project}.run"
+    await runtime.bus.js.add_stream(StreamConfig(name=stream, subjects=[subject], allow_direct=True))
+    for i in range(1, 7):
+        await runtime.bus.js.publish(subject, f"m{i}".encode(), headers={"Nats-Msg-Id": str(i)})
+    before = runtime.bus.nc.stats["out_msgs"]
+    run = await read_run(runtime.bus, stream, subject, 2, 4)
+    assert runtime.bus.nc.stats["out_msgs"] - before == 1
+    assert [(m.seq, m.subject, m.data) for m in run] == [
+        (2, subject, b"m2"),
+        (3, subject, b"m3"),
+        (4, subject, b"m4"),
+    ]
+    await runtime.bus.js.delete_msg(stream, 3)
+    assert [(m.seq, m.data) for m in await read_run(runtime.bus, stream, subject, 2, 4)] == [
+        (2, b"m2"),
+        (4, b"m4"),
+    ]
+    assert [m.seq for m in await read_run(runtime.bus, stream, subject, 5, 9)] == [5, 6]
+    assert await read_run(runtime.bus, stream, subject, 7, 9) == []

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from nats.js.errors import NoStreamResponseError, NotFoundError
+from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 
-from loom.bus.replay import read_range
+from loom.bus.replay import read_run
 from loom.errors import InvalidArgument, LoomError, NotFound, Unavailable
 from loom.models.base import decode, encode
 from loom.models.messages import ChannelMessage
@@ -42,6 +42,10 @@ class ChannelInfo:
 class Page:
     messages: list[tuple[int, ChannelMessage]]
     has_more: bool
+
+
+def _missing(name: str) -> NotFound:
+    return NotFound(f"no channel #{name}; list_channels shows them, create_channel adds one", field="channel")
 
 
 def check_message(message: str, field: str = "message") -> str:
@@ -77,9 +81,7 @@ class ChannelService:
         try:
             info = await self.runtime.bus.js.stream_info(spec.name)
         except NotFoundError:
-            raise NotFound(
-                f"no channel #{name}; list_channels shows them, create_channel adds one", field="channel"
-            ) from None
+            raise _missing(name) from None
         return ChannelInfo(
             name=name,
             description=info.config.description or "",
@@ -88,6 +90,21 @@ class ChannelService:
             last_sequence=info.state.last_seq,
             first_sequence=info.state.first_seq,
         )
+
+    async def _state(self, name: str) -> tuple[int, int, int]:
+        """(messages, first, last sequence) of a channel. Every read asks, so this is the bare
+        stream-info request, without building the whole stream description."""
+        await self._ensure_defaults()
+        stream = self.runtime.layout.channel_stream(validate_name(name, "channel")).name
+        reply = await self.runtime.bus.nc.request(f"$JS.API.STREAM.INFO.{stream}", b"", timeout=10)
+        answer = json.loads(reply.data)
+        if "error" in answer:
+            try:
+                APIError.from_error(answer["error"])  # raises the matching error
+            except NotFoundError:
+                raise _missing(name) from None
+        state = answer["state"]
+        return int(state.get("messages", 0)), int(state.get("first_seq", 0)), int(state.get("last_seq", 0))
 
     async def list(self) -> list[ChannelInfo]:
         """Every channel of the project with its message count: one filtered stream listing."""
@@ -162,9 +179,9 @@ class ChannelService:
             raise InvalidArgument(f"must be between 1 and {MAX_LIMIT}", field="limit")
         if before is not None and after is not None:
             raise InvalidArgument("give before or after, not both", field="before")
-        info = await self.info(channel)
-        first, last = info.first_sequence, info.last_sequence
-        if info.message_count == 0:
+        name = validate_name(channel, "channel")
+        count, first, last = await self._state(name)
+        if count == 0:
             return Page([], False)
         if after is not None:
             start = max(after + 1, first)
@@ -176,20 +193,18 @@ class ChannelService:
             has_more = start > first
         if end < start:
             return Page([], False)
-        batch = await read_range(
+        run = await read_run(
             self.runtime.bus,
-            self.runtime.layout.channel_stream(info.name).name,
-            self.runtime.layout.channel_subject(info.name),
+            self.runtime.layout.channel_stream(name).name,
+            self.runtime.layout.channel_subject(name),
             start,
-            end - start + 1,
+            end,
         )
         messages = []
-        for msg in batch.messages:
-            if msg.seq > end:
-                break
-            parsed = decode(ChannelMessage, msg.data, where=f"#{info.name}@{msg.seq}")
+        for msg in run:
+            parsed = decode(ChannelMessage, msg.data, where=f"#{name}@{msg.seq}")
             if parsed is not None:
                 messages.append((msg.seq, parsed))
         if messages:
-            self.last_read[info.name] = max(self.last_read.get(info.name, 0), messages[-1][0])
+            self.last_read[name] = max(self.last_read.get(name, 0), messages[-1][0])
         return Page(messages, has_more)

@@ -53,15 +53,23 @@ async def read_all(bus: Bus, spec: BucketSpec, model: type[R]) -> list[tuple[int
 
 
 async def cas_update(
-    kv: KeyValue, key: str, model: type[R], mutate: Callable[[R | None], R | None]
+    kv: KeyValue,
+    key: str,
+    model: type[R],
+    mutate: Callable[[R | None], R | None],
+    *,
+    known: tuple[R | None, int] | None = None,
 ) -> R | None:
     """Read, ``mutate``, write only if nobody wrote in between; retry on a lost race.
 
     ``mutate`` gets the current record (or None) and returns the new one, or None to leave
-    it unchanged. Two writers never lose each other's change.
+    it unchanged. Two writers never lose each other's change. ``known`` is a (record,
+    revision) the caller has just read: the first attempt starts from it instead of
+    reading again (a stale one only costs a retry).
     """
     for _ in range(CAS_RETRIES):
-        current, revision = await read(kv, key, model)
+        current, revision = known if known is not None else await read(kv, key, model)
+        known = None
         updated = mutate(current)
         if updated is None:
             return current

@@ -102,7 +102,8 @@ class WorkService:
             offered_by=offered_by,
             max_attempts=self.runtime.settings.work_max_attempts,
         )
-        await cas_update(await self._kv(), record.id, WorkRecord, lambda _: record)
+        # A fresh uuid has nothing to read: create it (a lost race would only be a retry).
+        await cas_update(await self._kv(), record.id, WorkRecord, lambda _: record, known=(None, 0))
         await self.queue.publish(record.id, record.capability, record.boundary, record.priority, record.id)
         return record
 
@@ -117,6 +118,9 @@ class WorkService:
             if cap not in me.capabilities:
                 raise Forbidden(f"you did not register capability {cap!r}", field="capability")
         deadline = time.monotonic() + timeout_ms / 1000
+        record = await self._claim_once(caps, me.boundaries, me.guid)
+        if record is not None or timeout_ms == 0:
+            return record
         wake = asyncio.Event()
 
         async def nudge(_msg: Msg) -> None:
@@ -124,7 +128,7 @@ class WorkService:
 
         subs = [await self.runtime.bus.nc.subscribe(s, cb=nudge) for s in self.queue.wake_subjects(caps)]
         try:
-            while True:
+            while True:  # looks again once subscribed, so an offer in between is not missed
                 wake.clear()
                 record = await self._claim_once(caps, me.boundaries, me.guid)
                 left = deadline - time.monotonic()
@@ -151,7 +155,7 @@ class WorkService:
 
     async def _accept(self, delivery: Delivery, guid: str) -> WorkRecord | None:
         """Turn a delivery into a claim, or settle it (gone, finished, out of attempts)."""
-        current, _ = await read(await self._kv(), delivery.work_id, WorkRecord)
+        current, revision = await read(await self._kv(), delivery.work_id, WorkRecord)
         if current is None or current.status in TERMINAL:
             await self.queue.ack(delivery.ack_subject, b"+TERM")
             return None
@@ -183,15 +187,19 @@ class WorkService:
                 }
             )
 
-        record = await cas_update(await self._kv(), delivery.work_id, WorkRecord, assign)
+        kv = await self._kv()
+        record = await cas_update(kv, delivery.work_id, WorkRecord, assign, known=(current, revision))
         if record is None or record.status != "assigned" or record.ack_subject != delivery.ack_subject:
             await self.queue.ack(delivery.ack_subject, b"+TERM")
             return None
         return record
 
     # -- the claimant's moves ------------------------------------------------------------
-    async def _mine(self, work_id: str) -> WorkRecord:
-        record, _ = await read(await self._kv(), work_id, WorkRecord)
+    async def _mine(
+        self, work_id: str, known: tuple[WorkRecord | None, int] | None = None
+    ) -> tuple[WorkRecord, int]:
+        """The caller's claimed item and its revision (``known``: just read by the caller)."""
+        record, revision = known or await read(await self._kv(), work_id, WorkRecord)
         if record is None:
             raise NotFound(f"no work item {work_id}", field="workItemId")
         guid = self.runtime.service(AgentState).require().guid
@@ -199,9 +207,9 @@ class WorkService:
             raise Forbidden("this item is not assigned to you", field="workItemId")
         if record.status in TERMINAL:
             raise Conflict(f"this item is already {record.status}", field="workItemId")
-        return record
+        return record, revision
 
-    async def _change(self, mine: WorkRecord, **updates: Any) -> WorkRecord:
+    async def _change(self, mine: WorkRecord, revision: int, **updates: Any) -> WorkRecord:
         """CAS-update a claimed item, failing if its lease was lost in between."""
 
         def apply(record: WorkRecord | None) -> WorkRecord | None:
@@ -209,31 +217,37 @@ class WorkService:
                 raise Conflict("your lease on this item lapsed and it was offered again", field="workItemId")
             return record.model_copy(update={**updates, "updated_at": utcnow()})
 
-        updated = await cas_update(await self._kv(), mine.id, WorkRecord, apply)
+        updated = await cas_update(await self._kv(), mine.id, WorkRecord, apply, known=(mine, revision))
         assert updated is not None
         return updated
 
     async def report_progress(self, work_id: str, progress: int, message: str | None = None) -> WorkRecord:
         if not 0 <= progress <= 100:
             raise InvalidArgument("must be between 0 and 100", field="progress")
-        mine = await self._mine(work_id)
+        mine, revision = await self._mine(work_id)
         assert mine.ack_subject
         await self.queue.ack(mine.ack_subject, b"+WPI")
         lease = utcnow() + timedelta(seconds=self.runtime.settings.work_lease)
         return await self._change(
-            mine, status="in-progress", progress=progress, progress_message=message, lease_expires_at=lease
+            mine,
+            revision,
+            status="in-progress",
+            progress=progress,
+            progress_message=message,
+            lease_expires_at=lease,
         )
 
     async def complete(
         self, work_id: str, result: dict[str, Any] | None = None, summary: str | None = None
     ) -> WorkRecord:
-        current, _ = await read(await self._kv(), work_id, WorkRecord)
+        current, revision = await read(await self._kv(), work_id, WorkRecord)
         guid = self.runtime.service(AgentState).require().guid
         if current is not None and current.status == "completed" and current.assigned_to == guid:
             return current  # idempotent
-        mine = await self._mine(work_id)
+        mine, revision = await self._mine(work_id, known=(current, revision))
         record = await self._change(
             mine,
+            revision,
             status="completed",
             progress=100,
             result=result or {},
@@ -247,7 +261,7 @@ class WorkService:
     async def fail(self, work_id: str, error: str, recoverable: bool = True) -> WorkRecord:
         if not error.strip():
             raise InvalidArgument("must not be empty", field="error")
-        mine = await self._mine(work_id)
+        mine, revision = await self._mine(work_id)
         assert mine.ack_subject
         errors = [*mine.errors, WorkError(attempt=mine.attempts, error=error[:4000], agent=mine.assigned_to)]
         if not recoverable or mine.attempts >= mine.max_attempts:
@@ -255,7 +269,7 @@ class WorkService:
             reason = "failed (not recoverable)" if not recoverable else f"failed {mine.attempts} times"
             return await self._dead_letter(failed, reason, mine.ack_subject)
         record = await self._change(
-            mine, status="pending", assigned_to=None, errors=errors, error=error[:4000]
+            mine, revision, status="pending", assigned_to=None, errors=errors, error=error[:4000]
         )
         await self.queue.nak(mine.ack_subject, backoff(mine.attempts))
         return record

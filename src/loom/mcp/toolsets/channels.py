@@ -63,11 +63,7 @@ class ReadMessagesArgs(ToolArgs):
 )
 async def read_messages(rt: Runtime, args: ReadMessagesArgs) -> Reply:
     page = await rt.service(ChannelService).read(args.channel, args.limit, args.before, args.after)
-    lines = [f"[{iso(m.timestamp)}] #{seq} {m.handle}: {m.message}" for seq, m in page.messages]
+    messages = [m.public(s) for s, m in page.messages]
+    lines = [f"[{p['timestamp']}] #{p['sequence']} {p['handle']}: {p['message']}" for p in messages]
     text = "\n".join(lines) if lines else f"No messages in #{args.channel}."
-    data = {
-        "channel": args.channel,
-        "messages": [m.public(s) for s, m in page.messages],
-        "hasMore": page.has_more,
-    }
-    return Reply(text, data)
+    return Reply(text, {"channel": args.channel, "messages": messages, "hasMore": page.has_more})
