@@ -90,6 +90,7 @@ def template_config_and_request(job: dict[str, Any]) -> tuple[KubernetesConfig, 
         image=container["image"],
         serviceAccount=pod.get("serviceAccountName"),
         resources=container.get("resources"),
+        envFromSecrets=[source["secretRef"]["name"] for source in container.get("envFrom", [])],
         env={k: v for k, v in env.items() if k not in launch_fields},
     )
     t = target(env["LOOM_TARGET"], "kubernetes", config.model_dump(by_alias=True))

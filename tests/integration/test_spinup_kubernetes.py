@@ -66,7 +66,8 @@ def kube(monkeypatch: pytest.MonkeyPatch) -> Iterator[Peer]:
 
 async def test_a_job_is_created_with_labels_env_limits_and_auth(kube: Peer) -> None:
     t = target({"apiServer": kube.url, "tokenEnv": "KUBE_TOKEN", "serviceAccount": "loom-agent",
-                "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}, "env": {"MODEL": "big"}})  # fmt: skip
+                "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}, "env": {"MODEL": "big"},
+                "envFromSecrets": ["agent-keys"]})  # fmt: skip
     assert await mechanisms.launch(t, request(t)) == "job loom-t1-abc"
     job = kube.seen[-1].json()
     assert kube.seen[-1].path == JOBS
@@ -78,9 +79,10 @@ async def test_a_job_is_created_with_labels_env_limits_and_auth(kube: Peer) -> N
     container = pod["containers"][0]
     assert container["image"] == "loom/agent:1"
     assert container["resources"] == {"limits": {"cpu": "1", "memory": "1Gi"}}
+    assert container["envFrom"] == [{"secretRef": {"name": "agent-keys"}}]
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["LOOM_WORK_ID"] == "w-9" and env["LOOM_PROJECT_ID"] == "proj" and env["MODEL"] == "big"
-    assert "pw" not in env["NATS_URL"]  # credentials never leave Weft
+    assert env["NATS_URL"] == "nats://10.0.0.1:4222"  # credentials never leave Weft
     labels = {"loom.target": "t1", "loom.project": "proj", "loom.work-id": "w-9"}
     assert job["metadata"]["labels"] == labels and job["spec"]["template"]["metadata"]["labels"] == labels
 
@@ -144,6 +146,8 @@ async def test_a_kubeconfig_file_supplies_server_and_credentials(kube: Peer, tmp
 def test_job_settings_are_validated() -> None:
     with pytest.raises(InvalidArgument, match="config.backoffLimit"):
         target({"backoffLimit": 99})
+    with pytest.raises(InvalidArgument, match="config.envFromSecrets"):
+        target({"envFromSecrets": ["Not_A_Name"]})
     with pytest.raises(InvalidArgument, match="config.namespace"):
         target({"namespace": ""})
     t = target({"backoffLimit": 2, "ttlSecondsAfterFinished": 60})

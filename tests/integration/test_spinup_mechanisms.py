@@ -63,7 +63,7 @@ async def test_webhook_signs_the_body_and_retries_5xx_then_fails_on_4xx() -> Non
         assert last.headers["x-loom-signature"] == expected and last.headers["x-team"] == "a"
         body = last.json()
         assert (body["LOOM_WORK_ID"], body["LOOM_TARGET"], body["LOOM_BOUNDARY"]) == ("w-9", "t1", "corp")
-        assert "pw" not in body["NATS_URL"]  # credentials never leave Weft
+        assert body["NATS_URL"] == "nats://10.0.0.1:4222"  # credentials never leave Weft
         assert len(peer.seen) == 2
     with http_peer(lambda seen: (403, {"message": "not allowed here"})) as peer:
         t = target("webhook", {"url": peer.url})

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loom.bus.connect import redact_url, scrub
+from loom.bus.connect import redact_url, scrub, strip_credentials
 from loom.bus.layout import Layout
 from loom.errors import InvalidArgument
 from loom.names import NAME_PATTERN, validate_name
@@ -57,4 +57,5 @@ def test_priority_subjects_sort_highest_first() -> None:
 
 def test_credentials_are_redacted() -> None:
     assert redact_url("nats://u:secret@h:4222,nats://h2:4222") == "nats://***@h:4222,nats://h2:4222"
+    assert strip_credentials("nats://u:secret@h:4222,tls://t@h2:4222") == "nats://h:4222,tls://h2:4222"
     assert "secret" not in scrub("failed to connect to nats://u:secret@h:4222: refused")

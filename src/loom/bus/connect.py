@@ -23,16 +23,26 @@ from loom.errors import InvalidArgument, Unavailable
 log = logging.getLogger("loom.bus")
 
 
-def redact_url(url: str) -> str:
-    """``nats://user:secret@host:4222`` → ``nats://***@host:4222``; a comma list stays a list."""
+def _replace_userinfo(url: str, replacement: str) -> str:
     out = []
     for one in url.split(","):
         parts = urlsplit(one.strip() if "://" in one else f"nats://{one.strip()}")
         netloc = parts.netloc
         if "@" in netloc:
-            netloc = "***@" + netloc.rsplit("@", 1)[1]
+            netloc = replacement + netloc.rsplit("@", 1)[1]
         out.append(urlunsplit(parts._replace(netloc=netloc)))
     return ",".join(out)
+
+
+def redact_url(url: str) -> str:
+    """``nats://user:secret@host:4222`` → ``nats://***@host:4222``; a comma list stays a list."""
+    return _replace_userinfo(url, "***@")
+
+
+def strip_credentials(url: str) -> str:
+    """``nats://user:secret@host:4222`` → ``nats://host:4222``: a URL to hand to another process,
+    which brings its own credentials (``NATS_USER``/``NATS_PASSWORD``, ``NATS_CREDS``, ...)."""
+    return _replace_userinfo(url, "")
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -60,6 +60,10 @@ class WebhookConfig(_Config):
     _url = field_validator("url")(lambda cls, v: _http(v))
 
 
+# A Kubernetes object name (DNS-1123 subdomain).
+SecretName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
+
+
 class KubernetesConfig(_Config):
     namespace: str = Field(min_length=1, max_length=63)
     image: str = Field(min_length=1)
@@ -69,6 +73,9 @@ class KubernetesConfig(_Config):
     token_env: str = "KUBERNETES_TOKEN"
     ca_file: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
+    # Kubernetes Secrets whose keys become env vars (API keys, NATS credentials): the values
+    # stay in the cluster and never pass through Weft or NATS.
+    env_from_secrets: list[SecretName] = Field(default_factory=list, max_length=16)
     resources: dict[str, Any] | None = None
     backoff_limit: int = Field(default=0, ge=0, le=10)
     ttl_seconds_after_finished: int = Field(default=3600, ge=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from loom.bus.connect import redact_url
+from loom.bus.connect import strip_credentials
 from loom.models.target import Target
 
 TIMEOUT = 15.0  # seconds any one launch request may take
@@ -26,7 +26,7 @@ class LaunchRequest:
     def fields(self) -> dict[str, str]:
         """The launch fields every agent gets (env, Job env, workflow inputs, webhook body)."""
         values = {
-            "NATS_URL": redact_url(self.nats_url) if "@" in self.nats_url else self.nats_url,
+            "NATS_URL": strip_credentials(self.nats_url) if "@" in self.nats_url else self.nats_url,
             "LOOM_PROJECT_ID": self.project,
             "LOOM_WORK_ID": self.work_id or "",
             "LOOM_CAPABILITY": self.capability or "",

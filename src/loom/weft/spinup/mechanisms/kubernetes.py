@@ -33,6 +33,8 @@ def job_manifest(config: KubernetesConfig, request: LaunchRequest) -> dict[str, 
         labels["loom.work-id"] = request.work_id
     env = [{"name": k, "value": v} for k, v in {**config.env, **request.fields()}.items()]
     container: dict[str, object] = {"name": "agent", "image": config.image, "env": env}
+    if config.env_from_secrets:
+        container["envFrom"] = [{"secretRef": {"name": name}} for name in config.env_from_secrets]
     if config.resources:
         container["resources"] = config.resources
     pod: dict[str, object] = {"restartPolicy": "Never", "containers": [container]}
