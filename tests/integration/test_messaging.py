@@ -157,3 +157,35 @@ async def test_bad_arguments_name_the_field(
         error = await agent.error(tool, **args)
         assert error.code == "INVALID_ARGUMENT"
         assert error.text.startswith(f"Error [INVALID_ARGUMENT]: {field}")
+
+
+async def test_each_read_shows_what_was_posted_since_the_last_one(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with (
+        await Runtime.open(make_settings(agent_id="poster")) as rt1,
+        in_process(rt1, TOOLSETS) as poster,
+        await Runtime.open(make_settings(agent_id="reader")) as rt2,
+        in_process(rt2, TOOLSETS) as reader,
+    ):
+        await register(poster, "poster")
+        await register(reader, "reader")
+
+        async def newest(**page: Any) -> list[str]:
+            return [
+                m["message"]
+                for m in (await reader.call("read_messages", channel="general", **page))["messages"]
+            ]
+
+        assert await newest(limit=2) == []
+        for round_ in range(3):
+            for i in range(3):
+                await poster.call("send_message", channel="general", message=f"r{round_}m{i}")
+            assert await newest(limit=2) == [f"r{round_}m1", f"r{round_}m2"]
+            assert await newest(limit=2) == [f"r{round_}m1", f"r{round_}m2"]
+            assert await newest(limit=2, before=3 * round_ + 2) == (
+                [f"r{round_ - 1}m2"] if round_ else []
+            ) + [f"r{round_}m0"]
+        await reader.call("send_message", channel="general", message="mine")
+        assert await newest(limit=2) == ["r2m2", "mine"]
+        assert await newest(after=8, limit=5) == ["r2m2", "mine"]

@@ -7,15 +7,17 @@ Reading never consumes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 
-from loom.bus.replay import read_run
+from loom.bus.replay import Stored, read_run
 from loom.errors import InvalidArgument, LoomError, NotFound, Unavailable
 from loom.models.base import decode, encode
 from loom.models.messages import ChannelMessage
@@ -60,6 +62,7 @@ class ChannelService:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.last_read: dict[str, int] = {}  # per session: what wait_for_activity counts from
+        self._known: dict[str, tuple[int, int]] = {}  # (first, last) sequence seen last per channel
         self._defaults_ready = False
 
     async def _ensure_defaults(self) -> None:
@@ -170,36 +173,33 @@ class ChannelService:
         except NoStreamResponseError:
             await self.info(name)  # NotFound when the channel is missing
             raise Unavailable("no JetStream server took the message; retry shortly") from None
+        known = self._known.get(name)
+        if known is not None and ack.seq == known[1] + 1:  # nobody else posted since
+            self._known[name] = (known[0], ack.seq)
         return ack.seq, record
 
     async def read(
         self, channel: str, limit: int = 50, before: int | None = None, after: int | None = None
     ) -> Page:
+        """A page of a channel. The channel's state (first and last sequence) and the page
+        are asked for at once, the page computed from the state seen last time; only when the
+        state moved in between is the page asked for again."""
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidArgument(f"must be between 1 and {MAX_LIMIT}", field="limit")
         if before is not None and after is not None:
             raise InvalidArgument("give before or after, not both", field="before")
         name = validate_name(channel, "channel")
-        count, first, last = await self._state(name)
+        known = self._known.get(name)
+        guess = page_range(*known, limit, before, after) if known and known[1] else None
+        count, first, last, run = await self._state_and_run(name, guess)
+        self._known[name] = (first, last)
         if count == 0:
             return Page([], False)
-        if after is not None:
-            start = max(after + 1, first)
-            end = min(last, start + limit - 1)
-            has_more = end < last
-        else:
-            end = min(last, before - 1) if before is not None else last
-            start = max(first, end - limit + 1)
-            has_more = start > first
+        start, end, has_more = page_range(first, last, limit, before, after)
         if end < start:
             return Page([], False)
-        run = await read_run(
-            self.runtime.bus,
-            self.runtime.layout.channel_stream(name).name,
-            self.runtime.layout.channel_subject(name),
-            start,
-            end,
-        )
+        if run is None or guess is None or guess[:2] != (start, end):
+            run = await read_run(self.runtime.bus, *self._names(name), start, end)
         messages = []
         for msg in run:
             parsed = decode(ChannelMessage, msg.data, where=f"#{name}@{msg.seq}")
@@ -208,3 +208,34 @@ class ChannelService:
         if messages:
             self.last_read[name] = max(self.last_read.get(name, 0), messages[-1][0])
         return Page(messages, has_more)
+
+    def _names(self, name: str) -> tuple[str, str]:
+        """(stream, subject) of a channel."""
+        return self.runtime.layout.channel_stream(name).name, self.runtime.layout.channel_subject(name)
+
+    async def _state_and_run(
+        self, name: str, guess: tuple[int, int, bool] | None
+    ) -> tuple[int, int, int, Sequence[Stored] | None]:
+        """The channel's state and, side by side in the same round trip, the guessed run."""
+        if guess is None or guess[1] < guess[0]:
+            return *(await self._state(name)), None
+        state, run = await asyncio.gather(
+            self._state(name), read_run(self.runtime.bus, *self._names(name), guess[0], guess[1]),
+            return_exceptions=True,
+        )  # fmt: skip
+        if isinstance(state, BaseException):
+            raise state
+        return *state, None if isinstance(run, BaseException) else run
+
+
+def page_range(
+    first: int, last: int, limit: int, before: int | None, after: int | None
+) -> tuple[int, int, bool]:
+    """(start, end, has_more) of a page: the newest ``limit``, or those before/after a sequence."""
+    if after is not None:
+        start = max(after + 1, first)
+        end = min(last, start + limit - 1)
+        return start, end, end < last
+    end = min(last, before - 1) if before is not None else last
+    start = max(first, end - limit + 1)
+    return start, end, start > first
