@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -100,6 +101,7 @@ async def serve(
         stopped = False
         try:
             server = build_server(runtime, toolset_names, name)
+            settle_memory()
             serving = _serve_stdio(server) if transport == "stdio" else _serve_http(server, host, port)
             stopped = await run_until_stopped(serving, stop)
         finally:
@@ -109,6 +111,14 @@ async def serve(
         # client closes the pipe; everything is cleaned up, so leave now.
         sys.stdout.flush()
         os._exit(0)
+
+
+def settle_memory() -> None:
+    """Keep what was loaded at start (about 100k objects, mostly the MCP SDK's models) out of
+    the garbage collector's full passes: each one would otherwise walk all of it, tens of
+    milliseconds added to whichever tool call it lands on."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _serve_stdio(server: Server[Any]) -> None:
