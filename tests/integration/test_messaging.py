@@ -189,3 +189,32 @@ async def test_each_read_shows_what_was_posted_since_the_last_one(
         await reader.call("send_message", channel="general", message="mine")
         assert await newest(limit=2) == ["r2m2", "mine"]
         assert await newest(after=8, limit=5) == ["r2m2", "mine"]
+
+
+async def test_reads_follow_a_purged_or_remade_channel(
+    runtime: Runtime, make_settings: Callable[..., Settings]
+) -> None:
+    async with in_process(runtime, TOOLSETS) as agent:
+        await register(agent, "ann")
+        await agent.call("create_channel", name="ops")
+
+        async def page() -> tuple[list[str], bool]:
+            got = await agent.call("read_messages", channel="ops", limit=3)
+            return [m["message"] for m in got["messages"]], got["hasMore"]
+
+        for i in range(4):
+            await agent.call("send_message", channel="ops", message=f"old{i}")
+        assert await page() == (["old1", "old2", "old3"], True)
+        stream = runtime.layout.channel_stream("ops").name
+        await runtime.bus.js.purge_stream(stream, keep=2)
+        assert await page() == (["old2", "old3"], False)
+        await runtime.bus.js.delete_stream(stream)
+        async with (
+            await Runtime.open(make_settings(agent_id="other")) as rt,
+            in_process(rt, TOOLSETS) as other,
+        ):
+            await register(other, "other")
+            await other.call("create_channel", name="ops")
+            for i in range(4):  # the same sequences as before, in a new stream
+                await other.call("send_message", channel="ops", message=f"new{i}")
+        assert await page() == (["new1", "new2", "new3"], True)

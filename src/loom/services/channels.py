@@ -10,24 +10,26 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 
 from loom.bus.replay import Stored, read_run
 from loom.errors import InvalidArgument, LoomError, NotFound, Unavailable
-from loom.models.base import decode, encode
+from loom.models.base import encode
 from loom.models.messages import ChannelMessage
 from loom.names import validate_name
 from loom.services.agent_state import AgentState
+from loom.services.channel_pages import RecentMessages, page_range
 
 if TYPE_CHECKING:
     from loom.runtime import Runtime
 
 MAX_LIMIT = 1000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ class ChannelService:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.last_read: dict[str, int] = {}  # per session: what wait_for_activity counts from
-        self._known: dict[str, tuple[int, int]] = {}  # (first, last) sequence seen last per channel
+        self._known: dict[str, tuple[str, int, int]] = {}  # (created, first, last) seen last
+        self._recent = RecentMessages()
         self._defaults_ready = False
 
     async def _ensure_defaults(self) -> None:
@@ -94,9 +97,9 @@ class ChannelService:
             first_sequence=info.state.first_seq,
         )
 
-    async def _state(self, name: str) -> tuple[int, int, int]:
-        """(messages, first, last sequence) of a channel. Every read asks, so this is the bare
-        stream-info request, without building the whole stream description."""
+    async def _state(self, name: str) -> tuple[int, str, int, int]:
+        """(messages, created, first, last sequence) of a channel. Every read asks, so this is
+        the bare stream-info request, without building the whole stream description."""
         await self._ensure_defaults()
         stream = self.runtime.layout.channel_stream(validate_name(name, "channel")).name
         reply = await self.runtime.bus.nc.request(f"$JS.API.STREAM.INFO.{stream}", b"", timeout=10)
@@ -107,7 +110,9 @@ class ChannelService:
             except NotFoundError:
                 raise _missing(name) from None
         state = answer["state"]
-        return int(state.get("messages", 0)), int(state.get("first_seq", 0)), int(state.get("last_seq", 0))
+        counts = (int(state.get(key, 0)) for key in ("messages", "first_seq", "last_seq"))
+        count, first, last = counts
+        return count, str(answer.get("created", "")), first, last
 
     async def list(self) -> list[ChannelInfo]:
         """Every channel of the project with its message count: one filtered stream listing."""
@@ -174,40 +179,48 @@ class ChannelService:
             await self.info(name)  # NotFound when the channel is missing
             raise Unavailable("no JetStream server took the message; retry shortly") from None
         known = self._known.get(name)
-        if known is not None and ack.seq == known[1] + 1:  # nobody else posted since
-            self._known[name] = (known[0], ack.seq)
+        if known is not None and ack.seq == known[2] + 1:  # nobody else posted since
+            self._known[name] = (known[0], known[1], ack.seq)
         return ack.seq, record
 
     async def read(
         self, channel: str, limit: int = 50, before: int | None = None, after: int | None = None
     ) -> Page:
-        """A page of a channel. The channel's state (first and last sequence) and the page
-        are asked for at once, the page computed from the state seen last time; only when the
-        state moved in between is the page asked for again."""
+        """A page of a channel. The channel's state is asked for on every read; the messages
+        come from those kept from earlier reads, or are asked for in the same round trip as the
+        state (the page as the state seen last time places it), or after it when it moved."""
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidArgument(f"must be between 1 and {MAX_LIMIT}", field="limit")
         if before is not None and after is not None:
             raise InvalidArgument("give before or after, not both", field="before")
         name = validate_name(channel, "channel")
         known = self._known.get(name)
-        guess = page_range(*known, limit, before, after) if known and known[1] else None
-        count, first, last, run = await self._state_and_run(name, guess)
-        self._known[name] = (first, last)
+        seen_created = known[0] if known else None
+        guess = page_range(*known[1:], limit, before, after) if known and known[2] else None
+        if known and guess and self._recent.has(name, known[0], *guess[:2]):
+            guess = None  # kept already: only the state is needed
+        state, run = await self._state_and_run(name, guess)
+        self._known[name] = state[1:]
+        count, created, first, last = state
         if count == 0:
             return Page([], False)
         start, end, has_more = page_range(first, last, limit, before, after)
         if end < start:
             return Page([], False)
-        if run is None or guess is None or guess[:2] != (start, end):
-            run = await read_run(self.runtime.bus, *self._names(name), start, end)
-        messages = []
-        for msg in run:
-            parsed = decode(ChannelMessage, msg.data, where=f"#{name}@{msg.seq}")
-            if parsed is not None:
-                messages.append((msg.seq, parsed))
+        kept = self._recent.run(name, created, start, end)
+        if kept is None:
+            if run is None or guess is None or guess[:2] != (start, end) or seen_created != created:
+                run = await read_run(self.runtime.bus, *self._names(name), start, end)
+            kept = [(msg.seq, self._recent.keep(name, created, msg.seq, msg.data)) for msg in run]
+            self._recent.trim(name)
+        messages = [(seq, k.message) for seq, k in kept if k.message is not None]
         if messages:
             self.last_read[name] = max(self.last_read.get(name, 0), messages[-1][0])
         return Page(messages, has_more)
+
+    def derived(self, channel: str, seq: int, message: ChannelMessage, key: str, make: Callable[[], T]) -> T:
+        """``make()``, computed once for a message kept from a read. Don't change the result."""
+        return self._recent.derived(channel, seq, message, key, make)
 
     def _names(self, name: str) -> tuple[str, str]:
         """(stream, subject) of a channel."""
@@ -215,27 +228,14 @@ class ChannelService:
 
     async def _state_and_run(
         self, name: str, guess: tuple[int, int, bool] | None
-    ) -> tuple[int, int, int, Sequence[Stored] | None]:
+    ) -> tuple[tuple[int, str, int, int], Sequence[Stored] | None]:
         """The channel's state and, side by side in the same round trip, the guessed run."""
         if guess is None or guess[1] < guess[0]:
-            return *(await self._state(name)), None
+            return await self._state(name), None
         state, run = await asyncio.gather(
             self._state(name), read_run(self.runtime.bus, *self._names(name), guess[0], guess[1]),
             return_exceptions=True,
         )  # fmt: skip
         if isinstance(state, BaseException):
             raise state
-        return *state, None if isinstance(run, BaseException) else run
-
-
-def page_range(
-    first: int, last: int, limit: int, before: int | None, after: int | None
-) -> tuple[int, int, bool]:
-    """(start, end, has_more) of a page: the newest ``limit``, or those before/after a sequence."""
-    if after is not None:
-        start = max(after + 1, first)
-        end = min(last, start + limit - 1)
-        return start, end, end < last
-    end = min(last, before - 1) if before is not None else last
-    start = max(first, end - limit + 1)
-    return start, end, start > first
+        return state, None if isinstance(run, BaseException) else run

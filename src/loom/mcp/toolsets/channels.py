@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from pydantic import Field
 
 from loom.mcp.args import ChannelName, Name
 from loom.mcp.toolkit import NoArgs, Reply, ToolArgs, Toolset
 from loom.models.base import iso
+from loom.models.messages import ChannelMessage
 from loom.runtime import Runtime
 from loom.services.channels import ChannelService
 
@@ -62,8 +66,19 @@ class ReadMessagesArgs(ToolArgs):
     read_only=True,
 )
 async def read_messages(rt: Runtime, args: ReadMessagesArgs) -> Reply:
-    page = await rt.service(ChannelService).read(args.channel, args.limit, args.before, args.after)
-    messages = [m.public(s) for s, m in page.messages]
-    lines = [f"[{p['timestamp']}] #{p['sequence']} {p['handle']}: {p['message']}" for p in messages]
-    text = "\n".join(lines) if lines else f"No messages in #{args.channel}."
-    return Reply(text, {"channel": args.channel, "messages": messages, "hasMore": page.has_more})
+    channels = rt.service(ChannelService)
+    page = await channels.read(args.channel, args.limit, args.before, args.after)
+    # Each message's entry and line are shaped once and kept with the message.
+    shown = [
+        channels.derived(args.channel, seq, m, "read_messages", partial(shape, seq, m))
+        for seq, m in page.messages
+    ]
+    text = "\n".join(line for _, line in shown) if shown else f"No messages in #{args.channel}."
+    data = {"channel": args.channel, "messages": [entry for entry, _ in shown], "hasMore": page.has_more}
+    return Reply(text, data)
+
+
+def shape(seq: int, message: ChannelMessage) -> tuple[dict[str, Any], str]:
+    """A message as ``read_messages`` shows it: its entry in the result and its line of text."""
+    entry = message.public(seq)
+    return entry, f"[{entry['timestamp']}] #{seq} {message.handle}: {message.message}"
