@@ -1,8 +1,9 @@
 """``ChannelService``: persistent per-project channels whose history every reader sees.
 
 Each channel is its own stream, so a channel's sequences are contiguous and the newest N
-(or the page before/after a sequence) is one computed range, read with one consumer fetch.
-Reading never consumes.
+(or the page before/after a sequence) is one computed range: a stream-state request, and
+one batched direct get for the messages this session has not read before (see
+``channel_pages``). Reading never consumes.
 """
 
 from __future__ import annotations
