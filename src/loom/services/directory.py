@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("loom.directory")
 
 T = TypeVar("T")
+_OPEN = frozenset({"project-only", "public"})  # visible to anyone in the project
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class AgentFilter:
         if self.agent_type and agent.agent_type != self.agent_type:
             return False
         return not (self.hostname and agent.hostname != self.hostname)
+
+    @property
+    def on_declared(self) -> bool:
+        """Does any filter look at what agents declared?"""
+        return bool(self.capability or self.boundary or self.agent_type or self.hostname)
 
     def matches_status(self, status: AgentStatus) -> bool:
         if self.status and status != self.status:
@@ -217,12 +223,13 @@ class AgentDirectory:
         any view is looked at, and views come from the cache, so a call over 1,000 agents
         builds almost nothing."""
         cutoff = self._cutoff()
-        local = (r for r in self.records.values() if self.visible_to(r, caller))
+        declared = where.on_declared
+        local = (r for r in self.records.values() if r.visibility in _OPEN or self.visible_to(r, caller))
         public = (r for r in self.foreign.values() if r.visibility == "public")
         found = []
         for source in (local, public):
             for record in source:
-                if where.matches_record(record):
+                if not declared or where.matches_record(record):
                     view = self.view(record, cutoff)
                     if where.matches_status(view.status):
                         found.append(view)
