@@ -218,3 +218,22 @@ async def test_reads_follow_a_purged_or_remade_channel(
             for i in range(4):  # the same sequences as before, in a new stream
                 await other.call("send_message", channel="ops", message=f"new{i}")
         assert await page() == (["new1", "new2", "new3"], True)
+
+
+async def test_malformed_mail_is_removed_and_never_returned(make_settings: Callable[..., Settings]) -> None:
+    async with (
+        await Runtime.open(make_settings(agent_id="box")) as rt,
+        in_process(rt, TOOLSETS) as box,
+        await Runtime.open(make_settings(agent_id="sender")) as rt2,
+        in_process(rt2, TOOLSETS) as sender,
+    ):
+        guid = await register(box, "box")
+        await register(sender, "sender")
+        await sender.call("send_direct_message", recipientGuid=guid, message="m0")
+        await rt.bus.js.publish(rt.layout.inbox_subject(guid), b"{broken")
+        for i in range(1, 4):
+            await sender.call("send_direct_message", recipientGuid=guid, message=f"m{i}")
+        got = await box.call("read_direct_messages", limit=2)
+        assert [m["message"] for m in got["messages"]] == ["m0", "m1"] and got["remaining"] == 2
+        got = await box.call("read_direct_messages", limit=5)
+        assert [m["message"] for m in got["messages"]] == ["m2", "m3"] and got["remaining"] == 0

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from nats.js.errors import NotFoundError
 
-from loom.bus.replay import Stored, read_range, subject_count
+from loom.bus.replay import Batch, Stored, read_range, subject_count
 from loom.errors import InvalidArgument, NotFound
 from loom.models.agent import AgentRecord
 from loom.models.base import decode, encode
@@ -100,21 +100,14 @@ class InboxService:
         me = self.runtime.service(AgentState).require()
         stream = await self._stream()
         subject = self.runtime.layout.inbox_subject(me.guid)
+        filtered = bool(message_type or sender)
         async with self._lock:
-            batch = await read_range(self.runtime.bus, stream, subject, 1, MAX_SCAN)
-            chosen: list[tuple[Stored, DirectMessage | None]] = []
-            wanted = 0
-            for msg in batch.messages:
-                if wanted >= limit:
-                    break
-                parsed = decode(DirectMessage, msg.data)
-                if parsed is not None:
-                    if message_type and parsed.message_type != message_type:
-                        continue
-                    if sender and parsed.sender_guid != sender:
-                        continue
-                    wanted += 1
-                chosen.append((msg, parsed))  # a malformed message is removed, never returned
+            # Unfiltered, the first ``limit`` are the ones; a filter may have to look further.
+            batch = await read_range(self.runtime.bus, stream, subject, 1, MAX_SCAN if filtered else limit)
+            chosen, wanted = _choose(batch, limit, message_type, sender)
+            if wanted < limit and not filtered and batch.pending:  # malformed ones took places
+                batch = await read_range(self.runtime.bus, stream, subject, 1, MAX_SCAN)
+                chosen, wanted = _choose(batch, limit, message_type, sender)
             # Deleting is what makes a message ours: only a successful delete returns it.
             won = await asyncio.gather(*(self._take(stream, msg.seq) for msg, _ in chosen))
         taken = [parsed for (_, parsed), ok in zip(chosen, won, strict=True) if ok and parsed is not None]
@@ -130,6 +123,27 @@ class InboxService:
             if "no message found" in str(exc).lower():
                 return False
             raise
+
+
+def _choose(
+    batch: Batch, limit: int, message_type: str | None, sender: str | None
+) -> tuple[list[tuple[Stored, DirectMessage | None]], int]:
+    """The messages to take, oldest first, and how many of them match: up to ``limit``
+    matching ones, and the malformed ones met on the way (removed, never returned)."""
+    chosen: list[tuple[Stored, DirectMessage | None]] = []
+    wanted = 0
+    for msg in batch.messages:
+        if wanted >= limit:
+            break
+        parsed = decode(DirectMessage, msg.data)
+        if parsed is not None:
+            if message_type and parsed.message_type != message_type:
+                continue
+            if sender and parsed.sender_guid != sender:
+                continue
+            wanted += 1
+        chosen.append((msg, parsed))
+    return chosen, wanted
 
 
 def _is_key(guid: str) -> bool:
