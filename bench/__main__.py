@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -67,16 +68,22 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     print(f"machine: {describe_text(machine)}", flush=True)
     rows: list[Row] = []
     durations: dict[str, float] = {}
+    load: dict[str, tuple[float, float]] = {}
     for name in args.names:
         print(f"running {name} ...", flush=True)
+        before = os.getloadavg()[0]
         found, seconds = await run_one(name, args.quick)
+        # Other work on the machine shows here: on 2 cores a scenario adds about 1 to 2.
+        load[name] = (before, os.getloadavg()[0])
         durations[name] = round(seconds, 1)
         rows += found
-        print(table(found), f"\n({name}: {seconds:.0f} s)\n", sep="\n", flush=True)
+        note = f"{name}: {seconds:.0f} s, load average {load[name][0]:.1f} → {load[name][1]:.1f}"
+        print(table(found), f"\n({note})\n", sep="\n", flush=True)
     return {
         "machine": machine,
         "quick": args.quick,
         "durations_s": durations,
+        "load_average_1m": load,
         "rows": [row.to_json() for row in rows],
         "table_markdown": table(rows, markdown=True),
         "_rows": rows,
