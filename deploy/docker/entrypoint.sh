@@ -5,11 +5,13 @@
 #
 #   claude  `loom agent claude`: Claude Code as a worker, claiming work for its capabilities
 #   worker  `loom agent run`: a scripted worker that runs $LOOM_EXEC for each work item
-#   once    one task ($LOOM_TASK, or the file named by $LOOM_TASK_FILE) done by Claude Code
-#           with Loom's MCP servers: it registers, does the task, reports, deregisters
+#   once    `loom agent claude --task`: one task ($LOOM_TASK, or the file named by
+#           $LOOM_TASK_FILE) done by Claude Code with Loom's MCP servers: it registers,
+#           does the task, reports it on a channel, deregisters
 #
 # MODE defaults to $LOOM_AGENT_MODE, else claude. Any other first word runs as a command
-# (`loom-agent bash`). ARGS are passed on at the end (`loom-agent once --model sonnet`).
+# (`loom-agent bash`). ARGS are passed on at the end: to the loom command, or in mode once
+# to Claude Code itself (`loom-agent once --model sonnet`).
 # Settings come from the environment: the LOOM_* below pick the command and its options;
 # NATS_*, LOOM_PROJECT_ID, LOOM_AGENT_ID and the rest are read by Loom itself.
 #
@@ -48,81 +50,71 @@ case $mode in
     *) fail "LOOM_AGENT_MODE: must be claude, worker or once (got '$mode')" ;;
 esac
 
-# Weft passes the item's capability and boundary; a standing agent may list several.
+# Weft passes the item's capability and boundary; a standing agent may list several
+# (a task in mode once may have none).
 capabilities=${LOOM_CAPABILITIES:-${LOOM_CAPABILITY:-}}
 boundaries=${LOOM_BOUNDARIES:-${LOOM_BOUNDARY:-}}
 default_ifs=$IFS
 
-# The command is built after the caller's arguments, which are rotated to the end last.
-given=$#
-
+# Checked here so the error names the variable, not the option it becomes.
 if [ "$mode" = once ]; then
-    task=${LOOM_TASK:-}
-    if [ -z "$task" ] && [ -n "${LOOM_TASK_FILE:-}" ]; then
+    if [ -n "${LOOM_TASK:-}" ]; then
+        task="--task=$LOOM_TASK"
+    elif [ -n "${LOOM_TASK_FILE:-}" ]; then
         [ -r "$LOOM_TASK_FILE" ] || fail "LOOM_TASK_FILE: cannot read '$LOOM_TASK_FILE'"
-        task=$(cat -- "$LOOM_TASK_FILE")
+        task="--task-file=$LOOM_TASK_FILE"
+    else
+        fail "LOOM_TASK: set the task for mode once (or LOOM_TASK_FILE, a file that holds it)"
     fi
-    [ -n "$task" ] || fail "LOOM_TASK: set the task for mode once (or LOOM_TASK_FILE, a file that holds it)"
-    claude=$(command -v claude) || fail "claude: the Claude Code CLI is not on PATH"
-    warp=$(command -v warp) || fail "warp: Loom's MCP server is not on PATH"
-    pattern=$(command -v pattern) || fail "pattern: Loom's MCP server is not on PATH"
-    case $warp$pattern in
-        *[\"\\]*) fail "PATH: the paths of warp and pattern must not contain quotes or backslashes" ;;
-    esac
-
-    set -f
-    IFS=', '
-    listed=''
-    for word in $capabilities; do
-        listed="$listed${listed:+, }\"$word\""
-    done
-    IFS=$default_ifs
-    set +f
-
-    # The servers inherit this environment (NATS_*, LOOM_*), so no value is written here.
-    config=$(mktemp "${TMPDIR:-/tmp}/loom-mcp.XXXXXX")
-    printf '{"mcpServers": {"loom-warp": {"command": "%s", "args": []}, "loom-pattern": {"command": "%s", "args": []}}}\n' \
-        "$warp" "$pattern" >"$config"
-
-    channel=${LOOM_REPORT_CHANNEL:-general}
-    prompt=$(printf '%s\n' \
-        "You are an agent of a Loom team (project ${LOOM_PROJECT_ID:-default}) and have one task." \
-        "1. Call register_agent with agentType \"${LOOM_AGENT_TYPE:-claude-code}\" and capabilities [$listed]." \
-        "2. Do the task below. Save what the team should know next time with remember_learning." \
-        "3. Post a short summary of the outcome on the \`$channel\` channel: create_channel (harmless" \
-        "   if it exists), then send_message." \
-        "4. Call deregister_agent. Your final answer is the outcome of the task." \
-        "" \
-        "Task:" \
-        "$task")
-    set -- "$@" "$claude" -p "$prompt" --mcp-config "$config" \
-        --allowedTools "mcp__loom-warp,mcp__loom-pattern${LOOM_ALLOWED_TOOLS:+,$LOOM_ALLOWED_TOOLS}"
 else
     [ -n "$capabilities" ] || fail "LOOM_CAPABILITY: set the capability this agent works on (or LOOM_CAPABILITIES, a comma list)"
-    set -- "$@" loom agent "$([ "$mode" = worker ] && echo run || echo claude)"
-    set -f
-    IFS=', '
-    for word in $capabilities; do
-        set -- "$@" --capability "$word"
-    done
-    for word in $boundaries; do
-        set -- "$@" --boundary "$word"
-    done
-    IFS=$default_ifs
-    set +f
-    if [ "$mode" = worker ]; then
+fi
+
+# The command is built after the caller's arguments, which are rotated to the end last.
+given=$#
+set -- "$@" loom agent "$([ "$mode" = worker ] && echo run || echo claude)"
+set -f
+IFS=', '
+for word in $capabilities; do
+    set -- "$@" --capability "$word"
+done
+for word in $boundaries; do
+    set -- "$@" --boundary "$word"
+done
+IFS=$default_ifs
+set +f
+[ -z "${LOOM_AGENT_TYPE:-}" ] || set -- "$@" "--agent-type=$LOOM_AGENT_TYPE"
+
+case $mode in
+    worker)
         [ -z "${LOOM_EXEC:-}" ] || set -- "$@" --exec "$LOOM_EXEC"
         if [ -n "${LOOM_IDLE_EXIT:-}" ]; then
             seconds LOOM_IDLE_EXIT "$LOOM_IDLE_EXIT"
             set -- "$@" --idle-exit "$LOOM_IDLE_EXIT"
         fi
         [ -z "${LOOM_HANDLE:-}" ] || set -- "$@" --handle "$LOOM_HANDLE"
-        [ -z "${LOOM_AGENT_TYPE:-}" ] || set -- "$@" --agent-type "$LOOM_AGENT_TYPE"
-    elif [ -n "${LOOM_IDLE_MINUTES:-}" ]; then
-        minutes LOOM_IDLE_MINUTES "$LOOM_IDLE_MINUTES"
-        set -- "$@" --idle-minutes "$LOOM_IDLE_MINUTES"
-    fi
-fi
+        ;;
+    claude)
+        if [ -n "${LOOM_IDLE_MINUTES:-}" ]; then
+            minutes LOOM_IDLE_MINUTES "$LOOM_IDLE_MINUTES"
+            set -- "$@" --idle-minutes "$LOOM_IDLE_MINUTES"
+        fi
+        ;;
+    once)
+        set -- "$@" "$task"
+        [ -z "${LOOM_REPORT_CHANNEL:-}" ] || set -- "$@" "--report-channel=$LOOM_REPORT_CHANNEL"
+        # Only commas split the list: a tool may hold spaces and globs (`Bash(git diff:*)`).
+        set -f
+        IFS=,
+        for word in ${LOOM_ALLOWED_TOOLS:-}; do
+            [ -z "$word" ] || set -- "$@" "--allow-tool=$word"
+        done
+        IFS=$default_ifs
+        set +f
+        # The caller's arguments are Claude Code's own here (`loom-agent once --model sonnet`).
+        [ "$given" -eq 0 ] || set -- "$@" --
+        ;;
+esac
 
 while [ "$given" -gt 0 ]; do
     set -- "$@" "$1"

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from loom import __version__
 from loom.config import Settings, load_settings
@@ -31,11 +32,16 @@ err = Console(stderr=True)
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file", dir_okay=False)]
 
 
+def print_error(exc: LoomError) -> None:
+    """One line; the message is escaped, since rules like ``[a-z0-9]`` would read as markup."""
+    err.print(f"[red]Error \\[{exc.code}][/red]: {escape(exc.message)}", soft_wrap=True)
+
+
 def settings_or_exit(config: Path | None = None, **overrides: Any) -> Settings:
     try:
         return load_settings(config_path=config, **overrides)
     except LoomError as exc:
-        err.print(f"[red]Error [{exc.code}][/red]: {exc.message}")
+        print_error(exc)
         raise typer.Exit(2) from None
 
 
@@ -44,7 +50,7 @@ def run_async(coro: object) -> None:
     try:
         asyncio.run(coro)  # type: ignore[arg-type]
     except LoomError as exc:
-        err.print(f"[red]Error [{exc.code}][/red]: {exc.message}")
+        print_error(exc)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
@@ -203,30 +209,44 @@ def agent_run(
 
 @agent_app.command("claude")
 def agent_claude(
-    capability: Annotated[list[str], typer.Option("--capability", "-c", help="capability (repeatable)")],
+    capability: Annotated[
+        list[str] | None,
+        typer.Option("--capability", "-c", help="capability (repeatable; needed without --task)"),
+    ] = None,
     boundary: Annotated[
         list[str] | None, typer.Option("--boundary", "-b", help="boundary (repeatable)")
     ] = None,
-    idle_minutes: Annotated[int, typer.Option(help="stop after this many idle minutes")] = 10,
+    idle_minutes: Annotated[int, typer.Option(min=1, help="stop after this many idle minutes")] = 10,
+    agent_type: Annotated[str, typer.Option(help="agent type to register with")] = "claude-code",
+    task: Annotated[str | None, typer.Option(help="do this one task, report it and stop")] = None,
+    task_file: Annotated[Path | None, typer.Option(help="like --task, the text read from this file")] = None,
+    report_channel: Annotated[str, typer.Option(help="channel for the summary of a task")] = "general",
+    allow_tool: Annotated[
+        list[str] | None,
+        typer.Option("--allow-tool", help="Claude Code tool allowed besides Loom's (repeatable)"),
+    ] = None,
+    claude_args: Annotated[
+        list[str] | None, typer.Argument(metavar="-- CLAUDE_ARGS", help="passed on to claude as they are")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Start Claude Code (`claude -p`) as a Loom worker with the Loom MCP servers configured.
+    """Start Claude Code (`claude -p`) with the Loom MCP servers configured: as a worker on its
+    capabilities, or on one --task that it reports on a channel.
 
-    Example: loom agent claude -c review -b corporate
+    Example: loom agent claude -c review -b corporate -- --model sonnet
     """
-    from loom.agent.claude import ClaudeProfile, exec_claude
-    from loom.names import validate_names
+    from loom.agent.claude import build_profile, exec_claude, read_task
 
     settings = settings_or_exit(config)
     try:
-        profile = ClaudeProfile(
-            capabilities=validate_names(capability, "capability"),
-            boundaries=validate_names(boundary or [], "boundary"),
-            idle_minutes=idle_minutes,
-        )
+        profile = build_profile(
+            capability or [], boundary or [], agent_type=agent_type, task=read_task(task, task_file),
+            report_channel=report_channel, tools=allow_tool or [], idle_minutes=idle_minutes,
+            extra_args=claude_args or [],
+        )  # fmt: skip
         exec_claude(profile, settings)
     except LoomError as exc:
-        err.print(f"[red]Error [{exc.code}][/red]: {exc.message}")
+        print_error(exc)
         raise typer.Exit(1) from None
 
 

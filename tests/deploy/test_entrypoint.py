@@ -3,8 +3,9 @@
 That environment is built the way it is built for real: the image's own ENV, the Job env
 that the `kubernetes` mechanism writes, or the workflow inputs that the `github-actions`
 mechanism dispatches (upper-cased, as the on-demand workflow maps them). NATS is a real
-nats-server; Claude Code is a stand-in that starts the MCP servers named by --mcp-config,
-inheriting its environment as Claude Code does, and does what the prompt asks.
+nats-server; Claude Code is a stand-in that starts the MCP servers named by --mcp-config with
+only the env the config gives them (plus PATH and HOME), as an MCP client does, and does what
+the prompt asks.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ record = {{"argv": argv, "servers": sorted(servers)}}
 
 async def main():
     warp = servers["loom-warp"]
-    env = {{**os.environ, **warp.get("env", {{}})}}  # Claude Code passes its environment on
+    # An MCP client gives a stdio server a minimal env: what reaches warp is what the config holds.
+    env = {{"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], **warp.get("env", {{}})}}
     params = StdioServerParameters(command=warp["command"], args=warp["args"], env=env)
     async with Client(params) as client:
         async def call(tool, **arguments):
@@ -50,8 +52,9 @@ async def main():
             assert not result.is_error, result.content
             return result.structured_content
 
+        agent_type = json.loads(re.search(r'agentType (".*?")', prompt).group(1))
         capabilities = json.loads(re.search(r"capabilities (\\[.*?\\])", prompt).group(1))
-        await call("register_agent", agentType="claude-code", capabilities=capabilities)
+        await call("register_agent", agentType=agent_type, capabilities=capabilities)
         if "claim_work" in prompt:  # the worker's bootstrap prompt
             item = (await call("claim_work", capability=capabilities[0], timeout=15000))["workItem"]
             await call("complete_work", workItemId=item["id"], summary="reviewed by the stand-in")
@@ -175,10 +178,11 @@ async def test_once_does_one_task_reports_it_and_evaluates_nothing(
 ) -> None:
     install_stand_in(tmp_path)
     marker = tmp_path / "evaluated"
-    task = f"Review PR #9: $(touch {marker}) `touch {marker}` ${{HOME}}"
+    task = f"Review PR #9: $(touch {marker}) `touch {marker}` ${{HOME}} {{braces}} *"
     env = container_env(
         tmp_path, NATS_URL=nats_url, LOOM_PROJECT_ID=settings.project_id, LOOM_CAPABILITIES="review, triage",
-        LOOM_REPORT_CHANNEL="reviews", LOOM_TASK=task, LOOM_ALLOWED_TOOLS="Read,Grep",
+        LOOM_REPORT_CHANNEL="reviews", LOOM_TASK=task, LOOM_ALLOWED_TOOLS="Read,Grep,Bash(git diff:*)",
+        LOOM_AGENT_TYPE="reviewer", LOOM_TARGET="gha-review", LOOM_SPINUP_ID="s-once",
     )  # fmt: skip
     code, out, err = await run_entrypoint(env, tmp_path, "once", "--model", "sonnet")
     assert code == 0, err
@@ -187,11 +191,14 @@ async def test_once_does_one_task_reports_it_and_evaluates_nothing(
     seen = json.loads((tmp_path / "record.json").read_text())
     argv = seen["argv"]
     assert argv[argv.index("-p") + 1].endswith(task)  # the task text reached Claude Code as it was
-    assert argv[argv.index("--allowedTools") + 1] == "mcp__loom-warp,mcp__loom-pattern,Read,Grep"
+    tools = argv[argv.index("--allowedTools") + 1]
+    assert tools == "mcp__loom-warp,mcp__loom-pattern,Read,Grep,Bash(git diff:*)"
     assert argv[-2:] == ["--model", "sonnet"]
     async with await Runtime.open(settings) as rt:
         agent = await only_agent(rt)
-        assert agent.capabilities == ["review", "triage"]
+        assert (agent.agent_type, agent.capabilities) == ("reviewer", ["review", "triage"])
+        # The stand-in gave warp only the config's env: the launch fields were written into it.
+        assert (agent.target, agent.spin_up_id) == ("gha-review", "s-once")
         page = await rt.service(ChannelService).read("reviews")
         assert [m.message for _, m in page.messages] == ["stand-in finished its task"]
 
@@ -215,18 +222,27 @@ async def test_bad_settings_are_refused_naming_the_variable(
     assert err.startswith(f"loom-agent: {expected}")
 
 
+RECORDER = """#!{python}
+import json, os, sys
+json.dump(sys.argv[1:], open(os.environ["RECORD_TO"], "w"))
+"""
+
+
 async def test_a_task_file_is_read_and_any_other_command_runs_as_given(tmp_path: Path) -> None:
     code, out, _ = await run_entrypoint(container_env(tmp_path), tmp_path, "printf", "%s|", "a b", "$HOME")
     assert (code, out) == (0, "a b|$HOME|")
+    (tmp_path / "bin").mkdir()
+    claude = tmp_path / "bin" / "claude"
+    claude.write_text(RECORDER.format(python=sys.executable))
+    claude.chmod(0o755)
     task = tmp_path / "task.md"
-    task.write_text("Summarise the open issues.")
-    # No stand-in on PATH: the task was read, then the missing CLI is named.
-    env = container_env(
-        tmp_path, LOOM_TASK_FILE=str(task), PATH=str(Path(sys.executable).parent) + ":/usr/bin:/bin"
-    )
-    code, _, err = await run_entrypoint(env, tmp_path, "once")
-    assert code == 2
-    assert "claude: the Claude Code CLI is not on PATH" in err
+    task.write_text("Summarise the open issues.\n")
+    # No capabilities: a task needs none.
+    code, _, err = await run_entrypoint(container_env(tmp_path, LOOM_TASK_FILE=str(task)), tmp_path, "once")
+    assert code == 0, err
+    argv = json.loads((tmp_path / "record.json").read_text())
+    prompt = argv[argv.index("-p") + 1]
+    assert "capabilities []" in prompt and prompt.endswith("Task:\nSummarise the open issues.")
 
 
 async def test_the_image_default_mode_is_one_the_entrypoint_knows(tmp_path: Path) -> None:

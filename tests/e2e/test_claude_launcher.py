@@ -9,7 +9,12 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
+from typer.testing import CliRunner
+
+from loom.cli import app
 from loom.config import Settings
 from loom.runtime import Runtime
 from loom.services.directory import AgentDirectory
@@ -24,11 +29,10 @@ json.dump(record, open(os.environ["RECORD_TO"], "w"))
 """
 
 
-def test_claude_is_started_with_loom_servers_and_a_bootstrap_prompt(
-    tmp_path: Path, bin_path: Callable[[str], str]
-) -> None:
+def launch(tmp_path: Path, loom: str, *args: str) -> dict[str, Any]:
+    """Run `loom agent claude ARGS` with the recording stand-in; what `claude` was given."""
     bindir = tmp_path / "bin"
-    bindir.mkdir()
+    bindir.mkdir(exist_ok=True)
     claude = bindir / "claude"
     claude.write_text(STAND_IN.format(python=sys.executable))
     claude.chmod(0o755)
@@ -42,11 +46,17 @@ def test_claude_is_started_with_loom_servers_and_a_bootstrap_prompt(
         "LOOM_TARGET": "claude-local",
     }
     result = subprocess.run(
-        [bin_path("loom"), "agent", "claude", "-c", "review", "-b", "corporate"],
-        env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [loom, "agent", "claude", *args], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
-    seen = json.loads(record.read_text())
+    seen: dict[str, Any] = json.loads(record.read_text())
+    return seen
+
+
+def test_claude_is_started_with_loom_servers_and_a_bootstrap_prompt(
+    tmp_path: Path, bin_path: Callable[[str], str]
+) -> None:
+    seen = launch(tmp_path, bin_path("loom"), "-c", "review", "-b", "corporate")
     argv = seen["argv"]
     assert argv[0] == "-p"
     prompt = argv[1]
@@ -57,6 +67,51 @@ def test_claude_is_started_with_loom_servers_and_a_bootstrap_prompt(
     assert servers["loom-warp"]["command"] == bin_path("warp")
     assert servers["loom-warp"]["env"]["LOOM_PROJECT_ID"] == "launch-test"
     assert seen["env"]["LOOM_TARGET"] == "claude-local"  # the launch env reaches the agent
+    assert servers["loom-warp"]["env"]["LOOM_TARGET"] == "claude-local"  # and its MCP servers
+
+
+def test_a_task_is_done_once_with_the_tools_and_channel_given(
+    tmp_path: Path, bin_path: Callable[[str], str]
+) -> None:
+    task = tmp_path / "task.md"
+    task.write_text("Review the diff of PR {9}.\n")
+    seen = launch(
+        tmp_path, bin_path("loom"), "--task-file", str(task), "--report-channel", "reviews",
+        "--allow-tool", "Read", "--allow-tool", "Bash(git diff:*)", "--agent-type", "reviewer",
+        "--", "--model", "sonnet",
+    )  # fmt: skip
+    argv = seen["argv"]
+    prompt = argv[argv.index("-p") + 1]
+    assert prompt.endswith("Task:\nReview the diff of PR {9}.")
+    assert "remember_learning" in prompt and "`reviews` channel" in prompt and "claim_work" not in prompt
+    assert 'agentType "reviewer", capabilities []' in prompt  # a task needs no capability
+    assert argv[argv.index("--allowedTools") + 1] == "mcp__loom-warp,mcp__loom-pattern,Read,Bash(git diff:*)"
+    assert argv[-2:] == ["--model", "sonnet"]
+    # Inline, with a capability, the default channel and only Loom's tools.
+    argv = launch(tmp_path, bin_path("loom"), "--task", "Triage issue 3", "-c", "triage")["argv"]
+    prompt = argv[argv.index("-p") + 1]
+    assert '["triage"]' in prompt and "`general` channel" in prompt and prompt.endswith("Triage issue 3")
+    assert argv[argv.index("--allowedTools") + 1] == "mcp__loom-warp,mcp__loom-pattern"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--task", "a", "--task-file", "t.md"], "--task: use --task or --task-file, not both"),
+        (["--task-file", "/nonexistent/t.md"], "--task-file: cannot read '/nonexistent/t.md'"),
+        (["--task", "  "], "--task: the task must not be empty"),
+        ([], "--capability: give at least one (-c), or a --task"),
+        (["--task", "a", "--report-channel", "No Such!"], "--report-channel: 'No Such!' must match ^[a-z0-9]"),
+        (["--task", "a", "--allow-tool", "Read,Grep"], "--allow-tool: 'Read,Grep' must be one tool name"),
+        (["-c", "review", "--allow-tool", ""], "--allow-tool: '' must be one tool name"),
+    ],
+)  # fmt: skip
+def test_bad_options_are_refused_naming_the_option(args: list[str], expected: str) -> None:
+    # In-process, so no PATH: were an option let through, no `claude` could replace the test run.
+    env = {"LOOM_PROJECT_ID": "launch-test", "PATH": ""}
+    result = CliRunner().invoke(app, ["agent", "claude", *args], env=env)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error [INVALID_ARGUMENT]: {expected}")
 
 
 def test_missing_claude_is_a_clear_error(tmp_path: Path, bin_path: Callable[[str], str]) -> None:
