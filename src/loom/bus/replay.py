@@ -3,6 +3,11 @@
 The fast path is a batched direct get (``$JS.API.DIRECT.GET`` with ``batch``, server 2.11+):
 one request, the server streams the messages back and ends with an ``EOB`` status. Streams
 that don't serve direct gets fall back to an ephemeral consumer drained with one fetch.
+
+Every replica of a stream answers direct gets, and a follower may not have applied the
+newest writes yet; a consumer reads from the leader. So a run found incomplete is read again
+through a consumer, and callers that must see the newest message (an inbox, where a missed
+one would wait for the next read) pass ``direct=False`` on replicated streams.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ if TYPE_CHECKING:
     from loom.bus.bus import Bus
 
 READ_TIMEOUT = 5.0
-_SUB_PENDING_BYTES = 256 * 1024 * 1024  # a page of up to 1000 messages of up to 1 MiB
+_SUB_PENDING_BYTES = 256 * 1024 * 1024  # as nats-py allows a consumer fetch (a big page)
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ async def read_run(bus: Bus, stream: str, subject: str, start_seq: int, end_seq:
 
     Asked for without per-message headers, which halves the client's work per message; the
     sequences follow from the count, checked against the last sequence the server reports.
-    Any gap, and the run is read again with headers.
+    Any gap (or a replica behind the leader), and the run is read again through a consumer.
     """
     count = end_seq - start_seq + 1
     if count <= 0:
@@ -121,7 +126,7 @@ async def read_run(bus: Bus, stream: str, subject: str, start_seq: int, end_seq:
         whole = len(reply.messages) == count and reply.headers.get("Nats-Last-Sequence") == str(end_seq)
         if reply.status == "204" and whole:
             return [Stored(start_seq + i, subject, m.data, {}) for i, m in enumerate(reply.messages)]
-    batch = await read_range(bus, stream, subject, start_seq, count)
+    batch = await consumer_range(bus, stream, subject, start_seq, count)
     return [m for m in batch.messages if m.seq <= end_seq]
 
 
@@ -133,12 +138,13 @@ async def read_range(
     count: int,
     *,
     last_per_subject: bool = False,
+    direct: bool = True,
 ) -> Batch:
     """Up to ``count`` messages on ``subject`` from ``start_seq`` on (or the last message of
-    each subject it matches), oldest first."""
+    each subject it matches), oldest first; ``direct=False`` reads through a consumer."""
     if count <= 0:
         return Batch([], 0)
-    if not last_per_subject:
+    if direct and not last_per_subject:
         batch = await direct_batch(bus, stream, subject, start_seq, count)
         if batch is not None:
             return batch

@@ -101,12 +101,14 @@ class InboxService:
         stream = await self._stream()
         subject = self.runtime.layout.inbox_subject(me.guid)
         filtered = bool(message_type or sender)
+        direct = self.runtime.settings.replicas == 1  # a follower may lag: read from the leader
         async with self._lock:
             # Unfiltered, the first ``limit`` are the ones; a filter may have to look further.
-            batch = await read_range(self.runtime.bus, stream, subject, 1, MAX_SCAN if filtered else limit)
+            scan = MAX_SCAN if filtered else limit
+            batch = await read_range(self.runtime.bus, stream, subject, 1, scan, direct=direct)
             chosen, wanted = _choose(batch, limit, message_type, sender)
             if wanted < limit and not filtered and batch.pending:  # malformed ones took places
-                batch = await read_range(self.runtime.bus, stream, subject, 1, MAX_SCAN)
+                batch = await read_range(self.runtime.bus, stream, subject, 1, MAX_SCAN, direct=direct)
                 chosen, wanted = _choose(batch, limit, message_type, sender)
             # Deleting is what makes a message ours: only a successful delete returns it.
             won = await asyncio.gather(*(self._take(stream, msg.seq) for msg, _ in chosen))
