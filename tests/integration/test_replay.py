@@ -50,6 +50,9 @@ async def test_without_direct_gets_a_consumer_reads_the_same_run(runtime: Runtim
     for start, count in [(1, 3), (2, 2), (1, 100), (10, 5)]:
         expected = _shape(await direct_batch(runtime.bus, direct_stream, direct_subject, start, count))
         assert _shape(await read_range(runtime.bus, stream, subject, start, count)) == expected
+        assert _shape(
+            await read_range(runtime.bus, direct_stream, direct_subject, start, count, direct=False)
+        ) == (expected)
         assert (
             _shape(await consumer_range(runtime.bus, direct_stream, direct_subject, start, count)) == expected
         )
