@@ -56,10 +56,10 @@ def process_env(url: str, project_id: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def child_pids() -> list[int]:
-    """Direct children of this process (every thread's list)."""
+def child_pids(parent: int | None = None) -> list[int]:
+    """Direct children of a process (default: this one), from every thread's list."""
     found: list[int] = []
-    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+    for children in Path(f"/proc/{parent or os.getpid()}/task").glob("*/children"):
         with contextlib.suppress(OSError):
             found += [int(pid) for pid in children.read_text().split()]
     return found

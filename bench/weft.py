@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -25,7 +27,7 @@ import httpx
 
 from bench.harness import Row, at_most
 from bench.machine import rss_mib
-from bench.stack import BIN, free_port, process_env, project, settings, stdio_session
+from bench.stack import BIN, child_pids, cmdline, free_port, process_env, project, settings, stdio_session
 from loom.bus.embedded import EmbeddedNats
 from loom.runtime import Runtime
 from loom.services.work import WorkService, WorkSpec
@@ -76,6 +78,27 @@ async def stop(process: Process, timeout: float = 10) -> None:
             await process.wait()
 
 
+def reap(pids: list[int], data_dir: Path, timeout: float = 10) -> None:
+    """Stop a nats-server of ``loom up`` that outlived it, so no server is left behind.
+
+    Only a process whose command line still names ``data_dir`` is signalled (a pid can be reused).
+    """
+
+    def ours(pid: int) -> bool:
+        return str(data_dir) in " ".join(cmdline(pid))
+
+    for pid in filter(ours, pids):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while ours(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)  # not our child: nothing to wait on but its /proc entry
+        if ours(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
 @dataclass
 class Up:
     process: Process
@@ -105,7 +128,9 @@ async def loom_up(env: dict[str, str], data_dir: Path) -> AsyncIterator[Up]:
         ready = time.perf_counter() - started
         yield Up(process, api, f"nats://127.0.0.1:{nats_port}", ready)
     finally:
-        await stop(process)
+        server = child_pids(process.pid)  # its embedded nats-server, in a session of its own
+        await stop(process, 30)
+        await asyncio.to_thread(reap, server, data_dir)
 
 
 async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
