@@ -68,6 +68,7 @@ class _Cached:
 
     record: AgentRecord
     beat: PresenceBeat | None
+    beat_at: float  # of ``beat``, as a POSIX timestamp
     online: bool
     foreign: bool
     view: AgentView
@@ -153,22 +154,23 @@ class AgentDirectory:
         """The oldest last beat that still counts as online."""
         return utcnow() - timedelta(seconds=self.runtime.settings.presence_ttl)
 
-    def view(self, record: AgentRecord, cutoff: datetime | None = None) -> AgentView:
-        """The agent as discovery shows it; rebuilt only when its record, beat or liveness changed."""
-        beat = self.beats.get(record.guid)
-        online = beat is not None and beat.beat_at >= (cutoff or self._cutoff())
-        foreign = record.guid in self.foreign
-        cached = self._views.get(record.guid)
-        if (
-            cached is not None
-            and cached.record is record
-            and cached.beat is beat
-            and cached.online is online
-            and cached.foreign is foreign
-        ):
-            return cached.view
+    def view(self, record: AgentRecord, cutoff: float | None = None) -> AgentView:
+        """The agent as discovery shows it; rebuilt only when its record, beat or liveness
+        changed. ``cutoff``: the oldest beat still online, as a POSIX timestamp."""
+        guid = record.guid
+        beat = self.beats.get(guid)
+        cut = cutoff if cutoff is not None else self._cutoff().timestamp()
+        cached = self._views.get(guid)
+        if cached is not None and cached.record is record and cached.beat is beat:
+            # Float seconds: comparing aware datetimes is the costliest step when 1,000 are shown.
+            online = beat is not None and cached.beat_at >= cut
+            if cached.online is online and cached.foreign is (guid in self.foreign):
+                return cached.view
+        beat_at = beat.beat_at.timestamp() if beat is not None else 0.0
+        online = beat is not None and beat_at >= cut
+        foreign = guid in self.foreign
         view = self._build_view(record, beat, online, foreign)
-        self._views[record.guid] = _Cached(record, beat, online, foreign, view)
+        self._views[guid] = _Cached(record, beat, beat_at, online, foreign, view)
         return view
 
     def derived(self, view: AgentView, key: str, make: Callable[[AgentView], T]) -> T:
@@ -222,7 +224,7 @@ class AgentDirectory:
         """Matching agents, most recent heartbeat first. Declared fields are filtered before
         any view is looked at, and views come from the cache, so a call over 1,000 agents
         builds almost nothing."""
-        cutoff = self._cutoff()
+        cutoff = self._cutoff().timestamp()
         declared = where.on_declared
         local = (r for r in self.records.values() if r.visibility in _OPEN or self.visible_to(r, caller))
         public = (r for r in self.foreign.values() if r.visibility == "public")
