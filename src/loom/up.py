@@ -15,7 +15,7 @@ from loom.bus.connect import open_connection, redact_url
 from loom.bus.embedded import EmbeddedNats
 from loom.config import Settings
 from loom.errors import Unavailable
-from loom.mcp.server import stop_on_signals
+from loom.signals import stop_on_signals
 
 DEFAULT_API_PORT = 8765
 DEFAULT_NATS_PORT = 4222

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 from loom.agent.command import parse_command, run_command
 from loom.config import Settings
-from loom.mcp.server import stop_on_signals
 from loom.models.work import WorkRecord
 from loom.runtime import Runtime
 from loom.services.control import ControlService
 from loom.services.registry import Registration, RegistryService
 from loom.services.work import WorkService
+from loom.signals import stop_on_signals
 
 log = logging.getLogger("loom.agent")
 

@@ -11,9 +11,8 @@ import contextlib
 import gc
 import logging
 import os
-import signal
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import mcp_types as types
@@ -26,6 +25,7 @@ from loom.config import Settings
 from loom.mcp import toolsets as catalogue
 from loom.mcp.toolkit import ToolRunner
 from loom.runtime import Runtime
+from loom.signals import stop_on_signals
 
 log = logging.getLogger("loom.mcp")
 
@@ -52,23 +52,6 @@ def build_server(runtime: Runtime, toolset_names: Sequence[str], name: str = "lo
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
-
-
-@contextlib.asynccontextmanager
-async def stop_on_signals() -> AsyncIterator[asyncio.Event]:
-    """An event set on SIGTERM or SIGINT, so the caller can shut down in order."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    installed = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-    try:
-        yield stop
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
 
 
 async def run_until_stopped(serve: Any, stop: asyncio.Event) -> bool:

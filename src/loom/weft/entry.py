@@ -15,8 +15,8 @@ import uvicorn
 from loom.bus import Bus
 from loom.config import Settings, load_settings
 from loom.errors import InvalidArgument, LoomError
-from loom.mcp.server import stop_on_signals
 from loom.runtime import Runtime
+from loom.signals import stop_on_signals
 from loom.weft.app import create_app
 from loom.weft.coordinator import Coordinator
 from loom.weft.metrics import Metrics

@@ -14,12 +14,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
-import aiohttp
-from kubernetes_asyncio import client as k8s
-from kubernetes_asyncio import config as k8s_config
-from kubernetes_asyncio.client.exceptions import ApiException
-from kubernetes_asyncio.config.config_exception import ConfigException
-
+# kubernetes_asyncio is imported where it is used: loading it costs ~50 MB and a second of
+# start-up in every Weft, most of which never launch on Kubernetes.
 from loom.models.target import KubernetesConfig
 from loom.weft.spinup.base import TIMEOUT, LaunchError, LaunchRequest
 
@@ -53,6 +49,10 @@ def job_manifest(config: KubernetesConfig, request: LaunchRequest) -> dict[str, 
 
 
 async def _configuration(config: KubernetesConfig) -> Any:
+    from kubernetes_asyncio import client as k8s
+    from kubernetes_asyncio import config as k8s_config
+    from kubernetes_asyncio.config.config_exception import ConfigException
+
     configuration = k8s.Configuration()
     if config.api_server:
         token = os.environ.get(config.token_env)
@@ -84,6 +84,10 @@ async def _configuration(config: KubernetesConfig) -> Any:
 @asynccontextmanager
 async def _api(config: KubernetesConfig) -> AsyncIterator[Any]:
     """An API client whose failures come out as ``LaunchError`` with the server's message."""
+    import aiohttp
+    from kubernetes_asyncio import client as k8s
+    from kubernetes_asyncio.client.exceptions import ApiException
+
     async with k8s.ApiClient(await _configuration(config)) as api:
         try:
             yield api
@@ -93,7 +97,7 @@ async def _api(config: KubernetesConfig) -> AsyncIterator[Any]:
             raise LaunchError(f"cannot reach the Kubernetes API ({exc.__class__.__name__})") from None
 
 
-def _message(exc: ApiException) -> str:
+def _message(exc: Any) -> str:
     """The ``message`` of the Status object Kubernetes sends with an error, else the reason."""
     try:
         return str(json.loads(exc.body or b"")["message"])[:300]
@@ -108,6 +112,8 @@ def _as_model(body: dict[str, Any]) -> Any:
 
 
 async def launch_kubernetes(config: KubernetesConfig, request: LaunchRequest) -> str:
+    from kubernetes_asyncio import client as k8s
+
     async with _api(config) as api:
         job = await k8s.BatchV1Api(api).create_namespaced_job(
             config.namespace, _as_model(job_manifest(config, request)), _request_timeout=TIMEOUT
@@ -129,6 +135,8 @@ async def check_kubernetes(config: KubernetesConfig) -> None:
             }
         },
     }
+    from kubernetes_asyncio import client as k8s
+
     async with _api(config) as api:
         answer = await k8s.AuthorizationV1Api(api).create_self_subject_access_review(
             _as_model(review), _request_timeout=CHECK_TIMEOUT

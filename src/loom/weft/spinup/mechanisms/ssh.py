@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import shlex
 from pathlib import Path
-from typing import Any
-
-import asyncssh
+from typing import TYPE_CHECKING, Any
 
 from loom.models.target import SshConfig
 from loom.weft.spinup.base import TIMEOUT, LaunchError, LaunchRequest
+
+if TYPE_CHECKING:  # asyncssh (and cryptography) load on the first ssh launch, not with Weft
+    import asyncssh
 
 
 def remote_command(config: SshConfig, request: LaunchRequest) -> str:
@@ -26,6 +27,8 @@ def remote_command(config: SshConfig, request: LaunchRequest) -> str:
 def _known_keys(known_hosts: Path, host: str, port: int) -> list[Any]:
     if not known_hosts.is_file():
         return []
+    import asyncssh
+
     return list(asyncssh.match_known_hosts(str(known_hosts), host, host, port)[0])
 
 
@@ -35,6 +38,7 @@ def _client_factory(config: SshConfig, known_hosts: Path) -> type[asyncssh.SSHCl
     Like OpenSSH's ``StrictHostKeyChecking=accept-new``: a host with no recorded key has its
     key recorded and accepted; a host whose recorded key differs is always refused.
     """
+    import asyncssh
 
     class Client(asyncssh.SSHClient):
         def validate_host_public_key(self, host: str, addr: str, port: int, key: Any) -> bool:
@@ -61,6 +65,8 @@ def _known_hosts_file(config: SshConfig) -> Path:
 
 
 async def _ssh_connect(config: SshConfig) -> Any:
+    import asyncssh
+
     known_hosts = _known_hosts_file(config)
     keys = [config.identity_file] if config.identity_file else None
     try:
