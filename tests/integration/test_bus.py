@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from loom.bus import Bus
+from loom.bus.embedded import EmbeddedNats
 from loom.bus.layout import StreamSpec
 from loom.config import load_settings
 from loom.errors import Unavailable
@@ -42,3 +47,22 @@ async def test_unreachable_nats_is_unavailable_and_names_no_credentials() -> Non
         await Bus.connect(settings, timeout=2)
     assert "s3cret" not in str(caught.value)
     assert "127.0.0.1:1" in str(caught.value)
+
+
+def test_warp_starts_without_aiohttp() -> None:
+    code = "import sys, loom.mcp.entry, loom.runtime\nprint('aiohttp' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "False"
+
+
+async def test_a_websocket_server_is_reached_loading_aiohttp_then(tmp_path: Path) -> None:
+    conf = tmp_path / "ws.conf"
+    conf.write_text('websocket {\n  listen: "127.0.0.1:-1"\n  no_tls: true\n}\n')
+    async with EmbeddedNats(data_dir=tmp_path / "nats", extra_args=["-c", str(conf)]) as server:
+        ports_file = next((tmp_path / "nats" / "ports").glob("*.ports"))
+        ws_url = json.loads(ports_file.read_text())["websocket"][0]
+        settings = load_settings(env={"NATS_URL": ws_url, "LOOM_PROJECT_ID": "ws-test"}, config_path=None)
+        async with await Runtime.open(settings) as rt:
+            await rt.bus.stream(rt.layout.channel_stream("general"))
+            ack = await rt.bus.js.publish(rt.layout.channel_subject("general"), b"{}")
+            assert ack.seq == 1 and server.url.startswith("nats://")
