@@ -126,7 +126,11 @@ class WorkService:
         async def nudge(_msg: Msg) -> None:
             wake.set()
 
-        subs = [await self.runtime.bus.nc.subscribe(s, cb=nudge) for s in self.queue.wake_subjects(caps)]
+        # One waiter per profile (capabilities + boundaries) is woken by each offer: any of
+        # them can take it, and waking all of them would have every one race for one item.
+        group = self.queue.wake_group(caps, me.boundaries)
+        nc = self.runtime.bus.nc
+        subs = [await nc.subscribe(s, queue=group, cb=nudge) for s in self.queue.wake_subjects(caps)]
         try:
             while True:  # looks again once subscribed, so an offer in between is not missed
                 wake.clear()

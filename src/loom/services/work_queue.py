@@ -8,6 +8,7 @@ the lease of that delivery by publishing to it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -114,6 +115,12 @@ class WorkQueue:
 
     def wake_subjects(self, capabilities: list[str]) -> list[str]:
         return [self.runtime.layout.work_capability_wildcard(cap) for cap in capabilities]
+
+    @staticmethod
+    def wake_group(capabilities: list[str], boundaries: list[str]) -> str:
+        """A queue group shared by waiters that could take exactly the same items."""
+        profile = json.dumps([sorted(capabilities), sorted(boundaries)]).encode()
+        return "loom-claim-" + hashlib.sha256(profile).hexdigest()[:16]
 
 
 __all__ = ["NO_BOUNDARY", "Delivery", "WorkQueue", "parse_delivered"]
