@@ -162,3 +162,16 @@ async def test_an_agent_launched_over_ssh_registers_and_completes_work(
 
     await eventually(registered, timeout=60)
     await eventually(completed, timeout=60)
+
+
+async def test_accept_new_refuses_a_key_that_differs_from_one_recorded_under_the_address(
+    sshd: Sshd, tmp_path: Path
+) -> None:
+    known = tmp_path / "known_hosts"
+    impostor = asyncssh.generate_private_key("ssh-ed25519")
+    known.write_text(f"[127.0.0.1]:{sshd.port} {impostor.export_public_key().decode().strip()}\n")
+    body = ssh_target(sshd, "true", known)
+    body["config"] = {**body["config"], "host": "localhost", "acceptNewHostKeys": True}  # type: ignore[dict-item]
+    with pytest.raises(LaunchError, match="host key of localhost does not match"):
+        await mechanisms.check(build_target(body))
+    assert len(known.read_text().splitlines()) == 1  # nothing was recorded

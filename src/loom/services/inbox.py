@@ -9,6 +9,7 @@ match the filters are left where they are.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from loom.runtime import Runtime
 
 MAX_SCAN = 1000
+
+
+log = logging.getLogger("loom.inbox")
 
 
 class InboxService:
@@ -111,7 +115,21 @@ class InboxService:
                 batch = await read_range(self.runtime.bus, stream, subject, 1, MAX_SCAN, direct=direct)
                 chosen, wanted = _choose(batch, limit, message_type, sender)
             # Deleting is what makes a message ours: only a successful delete returns it.
-            won = await asyncio.gather(*(self._take(stream, msg.seq) for msg, _ in chosen))
+            outcomes = await asyncio.gather(
+                *(self._take(stream, msg.seq) for msg, _ in chosen), return_exceptions=True
+            )
+        # A failed delete must not cost the messages whose deletes went through: those are
+        # returned; the error surfaces only when nothing could be taken.
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures and len(failures) == len(outcomes):
+            raise failures[0]
+        if failures:
+            log.warning(
+                "%d of %d inbox deletes failed; those messages are left for a later read",
+                len(failures),
+                len(outcomes),
+            )
+        won = [o is True for o in outcomes]
         taken = [parsed for (_, parsed), ok in zip(chosen, won, strict=True) if ok and parsed is not None]
         remaining = len(batch.messages) + batch.pending - len(chosen)
         return taken, remaining

@@ -24,12 +24,14 @@ def remote_command(config: SshConfig, request: LaunchRequest) -> str:
     return f"env {assignments} sh -c {shlex.quote(config.command)}"
 
 
-def _known_keys(known_hosts: Path, host: str, port: int) -> list[Any]:
+def _known_keys(known_hosts: Path, host: str, addr: str, port: int) -> list[Any]:
+    """Host and CA keys recorded for this host under its name or its address."""
     if not known_hosts.is_file():
         return []
     import asyncssh
 
-    return list(asyncssh.match_known_hosts(str(known_hosts), host, host, port)[0])
+    matched = asyncssh.match_known_hosts(str(known_hosts), host, addr, port)
+    return [*matched[0], *matched[1]]
 
 
 def _client_factory(config: SshConfig, known_hosts: Path) -> type[asyncssh.SSHClient]:
@@ -42,7 +44,8 @@ def _client_factory(config: SshConfig, known_hosts: Path) -> type[asyncssh.SSHCl
 
     class Client(asyncssh.SSHClient):
         def validate_host_public_key(self, host: str, addr: str, port: int, key: Any) -> bool:
-            if not config.accept_new_host_keys or _known_keys(known_hosts, config.host, config.port):
+            # Anything recorded under the name or the address means this key is a changed one.
+            if not config.accept_new_host_keys or _known_keys(known_hosts, host, addr, port):
                 return False
             name = config.host if config.port == 22 else f"[{config.host}]:{config.port}"
             known_hosts.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +82,7 @@ async def _ssh_connect(config: SshConfig) -> Any:
             TIMEOUT,
         )  # fmt: skip
     except asyncssh.HostKeyNotVerifiable:
-        if _known_keys(known_hosts, config.host, config.port):
+        if config.accept_new_host_keys or _known_keys(known_hosts, config.host, "", config.port):
             problem = f"does not match the key recorded in {known_hosts}"
         else:
             problem = f"is not in {known_hosts} (set acceptNewHostKeys to trust it on first use)"
