@@ -148,3 +148,12 @@ async def test_a_launch_counts_only_when_the_agent_registers(runtime: Runtime, t
     spun = await manager.spin_up(t)
     await eventually(lambda: _state(manager, spun.id, "registered"), timeout=30)
     assert os.path.exists(tmp_path / f"{spun.id}.log")
+
+
+async def test_an_unreachable_webhook_is_named_without_its_path_or_query() -> None:
+    with http_peer(lambda seen: (204, None)) as peer:
+        url = f"{peer.url}/hooks/T0/XYZsecret?token=abc"  # the server is gone once the block ends
+    t = target("webhook", {"url": url})
+    with pytest.raises(LaunchError, match=r"cannot reach http://127\.0\.0\.1 ") as caught:
+        await mechanisms.check(t)
+    assert "XYZsecret" not in str(caught.value) and "abc" not in str(caught.value)

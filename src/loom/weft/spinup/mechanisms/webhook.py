@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -43,4 +44,8 @@ async def check_webhook(config: WebhookConfig) -> None:
         try:
             await client.request("HEAD", config.url)
         except httpx.HTTPError as exc:
-            raise LaunchError(f"cannot reach {config.url} ({exc.__class__.__name__})") from None
+            # Scheme and host only: webhook URLs often carry their token in the path or query.
+            where = urlsplit(config.url)
+            raise LaunchError(
+                f"cannot reach {where.scheme}://{where.hostname} ({exc.__class__.__name__})"
+            ) from None
