@@ -78,7 +78,9 @@ async def _direct_get(bus: Bus, stream: str, request: dict[str, Any], timeout: f
         try:
             status = await asyncio.wait_for(ended, timeout)
         except TimeoutError:
-            raise NatsTimeout from None
+            # No closing status (a dropped reply, a slow-consumer cut): an incomplete answer
+            # that the callers treat like any other non-204 one, reading through a consumer.
+            return _Reply(got, "timeout", {})
     finally:
         await sub.unsubscribe()
     return _Reply(got, status["Status"], status)
