@@ -147,8 +147,12 @@ class SpinUpManager:
         await self.directory.start()
         deadline = asyncio.get_running_loop().time() + self.registration_timeout
         while asyncio.get_running_loop().time() < deadline:
+            # An agent another launch was credited with can't answer this one too.
+            credited = {
+                r.agent_guid for r in await self.records(record.target) if r.agent_guid and r.id != record.id
+            }
             for agent in self.directory.records.values():
-                if answers(record, agent):
+                if agent.guid not in credited and answers(record, agent):
                     await self._save(
                         record.model_copy(update={"state": "registered", "agent_guid": agent.guid})
                     )
