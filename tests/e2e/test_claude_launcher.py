@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from loom.agent.claude import write_mcp_config
 from loom.cli import app
-from loom.config import Settings
+from loom.config import Settings, load_settings
 from loom.runtime import Runtime
 from loom.services.directory import AgentDirectory
 
@@ -175,3 +176,26 @@ async def test_the_launched_session_registers_as_the_launch_it_answers(
         await directory.start()
         [agent] = [r for r in directory.records.values() if r.agent_type == "claude-code"]
     assert (agent.target, agent.launch_work_id, agent.spin_up_id) == ("claude-local", "w-7", "spin-7")
+
+
+def test_the_mcp_config_refers_to_secrets_without_holding_them(tmp_path: Path) -> None:
+    environ = {
+        "NATS_URL": "nats://loom:pw-in-url@10.0.0.1:4222", "NATS_PASSWORD": "s3cret-pass",
+        "NATS_TOKEN": "tok-value", "LOOM_PROJECT_ID": "p", "LOOM_TARGET": "t1", "LOOM_SPINUP_ID": "s-1",
+    }  # fmt: skip
+    settings = load_settings(env=environ, cwd=tmp_path)
+    path = Path(write_mcp_config(settings, environ))
+    try:
+        text = path.read_text()
+        assert path.stat().st_mode & 0o077 == 0  # this user only
+    finally:
+        path.unlink()
+    for secret in ("pw-in-url", "s3cret-pass", "tok-value"):
+        assert secret not in text
+    env = json.loads(text)["mcpServers"]["loom-warp"]["env"]
+    assert (env["NATS_URL"], env["NATS_PASSWORD"], env["NATS_TOKEN"]) == (
+        "${NATS_URL}",
+        "${NATS_PASSWORD}",
+        "${NATS_TOKEN}",
+    )
+    assert (env["LOOM_TARGET"], env["LOOM_SPINUP_ID"]) == ("t1", "s-1")  # plain values stay plain

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from loom.bus.connect import strip_credentials
 from loom.config import ENV_KEYS, Settings
 from loom.errors import InvalidArgument
 from loom.mcp_config import claude_json
@@ -151,11 +152,27 @@ PASSED_ON = (
 )
 
 
+# Passed as ``${VAR}`` references, which Claude Code expands from its own environment when it
+# starts a server: the secret values are never written to disk.
+SECRET_KEYS = frozenset({"NATS_PASSWORD", "NATS_TOKEN", "NATS_NKEY"})
+
+
+def mcp_server_env(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """The env the MCP servers get: the launch settings, and references to the secrets."""
+    env = {
+        key: f"${{{key}}}" if key in SECRET_KEYS else environ[key] for key in PASSED_ON if environ.get(key)
+    }
+    url = environ.get("NATS_URL")
+    if url and "@" in url:
+        env["NATS_URL"] = "${NATS_URL}"  # credentials in the URL: a reference as well
+    else:
+        env["NATS_URL"] = strip_credentials(settings.nats_url)
+    return env
+
+
 def write_mcp_config(settings: Settings, environ: Mapping[str, str]) -> str:
-    """The MCP config in a file only this user can read (it may hold NATS credentials)."""
-    env = {key: environ[key] for key in PASSED_ON if environ.get(key)}
-    env["NATS_URL"] = settings.nats_url  # as given, with any credentials in it (the file is private)
-    config = claude_json(settings, env)
+    """The MCP config in a file only this user can read; it holds no secret values."""
+    config = claude_json(settings, mcp_server_env(settings, environ))
     handle, path = tempfile.mkstemp(prefix="loom-mcp-", suffix=".json")  # created 0600
     with os.fdopen(handle, "w") as out:
         json.dump(config, out)
