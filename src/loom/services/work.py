@@ -128,6 +128,8 @@ class WorkService:
 
         # One waiter per profile (capabilities + boundaries) is woken by each offer: any of
         # them can take it, and waking all of them would have every one race for one item.
+        # Two offers in a burst may both land on one waiter; the other finds the second item
+        # at its next look, within POLL_INTERVAL.
         group = self.queue.wake_group(caps, me.boundaries)
         nc = self.runtime.bus.nc
         subs = [await nc.subscribe(s, queue=group, cb=nudge) for s in self.queue.wake_subjects(caps)]
