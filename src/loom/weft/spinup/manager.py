@@ -147,16 +147,10 @@ class SpinUpManager:
         await self.directory.start()
         deadline = asyncio.get_running_loop().time() + self.registration_timeout
         while asyncio.get_running_loop().time() < deadline:
-            # An agent another launch was credited with can't answer this one too.
-            credited = {
-                r.agent_guid for r in await self.records(record.target) if r.agent_guid and r.id != record.id
-            }
-            for agent in self.directory.records.values():
-                if agent.guid not in credited and answers(record, agent):
-                    await self._save(
-                        record.model_copy(update={"state": "registered", "agent_guid": agent.guid})
-                    )
-                    return
+            agent = await self._answering_agent(record)
+            if agent is not None:
+                await self._save(record.model_copy(update={"state": "registered", "agent_guid": agent.guid}))
+                return
             async with self.directory.changed:
                 try:
                     await asyncio.wait_for(self.directory.changed.wait(), 1.0)
@@ -165,6 +159,16 @@ class SpinUpManager:
         await self._save(
             record.model_copy(update={"state": "timed-out", "detail": "the agent never registered"})
         )
+
+    async def _answering_agent(self, record: SpinUp) -> AgentRecord | None:
+        candidates = [a for a in self.directory.records.values() if answers(record, a)]
+        exact = [a for a in candidates if a.spin_up_id == record.id]
+        if exact or not candidates:
+            return exact[0] if exact else None
+        # Matched without an id: an agent another launch was credited with can't answer this one
+        # too. The records are read only here, not on every look.
+        credited = {r.agent_guid for r in await self.records(record.target) if r.id != record.id}
+        return next((a for a in candidates if a.guid not in credited), None)
 
     async def _save(self, record: SpinUp) -> SpinUp:
         record = record.model_copy(update={"updated_at": utcnow()})
