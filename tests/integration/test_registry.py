@@ -113,6 +113,21 @@ async def test_deregister_is_offline_at_once(runtime: Runtime) -> None:
         assert len((await agent.call("discover_agents", includeOffline=True))["agents"]) == 1
 
 
+async def test_an_agent_reads_its_own_changes_at_once(runtime: Runtime) -> None:
+    """Every change is visible to the next read from the same session, with no waiting."""
+    async with in_process(runtime, TOOLSETS) as agent:
+        guid = (await agent.call("register_agent", agentType="dev"))["guid"]
+        for round_ in range(10):
+            status = "busy" if round_ % 2 else "online"
+            await agent.call("update_presence", status=status, currentTaskCount=round_)
+            info = await agent.call("get_agent_info", guid=guid)
+            assert (info["status"], info["currentTaskCount"]) == (status, round_)
+            await agent.call("deregister_agent")
+            assert (await agent.call("get_agent_info", guid=guid))["status"] == "offline"
+            await agent.call("register_agent", agentType="dev")
+            assert [a["guid"] for a in (await agent.call("discover_agents"))["agents"]] == [guid]
+
+
 async def test_concurrent_updates_never_lose_each_other(make_settings: Callable[..., Settings]) -> None:
     async with await Runtime.open(make_settings()) as rt, in_process(rt, TOOLSETS) as agent:
         guid = (await agent.call("register_agent", agentType="dev"))["guid"]

@@ -85,6 +85,7 @@ class AgentDirectory:
         self._listeners: list[Callable[[str], None]] = []
         self._views: dict[str, _Cached] = {}  # records and beats are replaced, never changed
         self._started: asyncio.Future[None] | None = None
+        self._seen: dict[str, int] = {}  # bucket name -> last revision applied from its watch
 
     async def start(self) -> None:
         """Load everything and keep watching; concurrent callers wait for the same load."""
@@ -106,6 +107,22 @@ class AgentDirectory:
         """Call ``listener(guid)`` whenever an agent's record or presence changes."""
         self._listeners.append(listener)
 
+    async def caught_up(self, bucket: str, revision: int, timeout: float = 5.0) -> None:
+        """Wait until the watch of ``bucket`` has applied ``revision``: a caller that has just
+        written there then reads its own write. Gives up quietly after ``timeout`` (a watch
+        that is reconnecting), as the write itself has succeeded."""
+        if self._started is None or not self._started.done() or self.runtime.closed.is_set():
+            return  # not following yet (the load will read the write), or no reader is left
+
+        def seen() -> bool:
+            return self._seen.get(bucket, 0) >= revision
+
+        async with self.changed:
+            try:
+                await asyncio.wait_for(self.changed.wait_for(seen), timeout)
+            except TimeoutError:
+                log.debug("%s watch is behind revision %d", bucket, revision)
+
     async def _follow(
         self, kv: KeyValue, apply: Callable[[str, bytes | None], None], loaded: asyncio.Event
     ) -> None:
@@ -116,6 +133,7 @@ class AgentDirectory:
                 continue
             deleted = entry.operation in ("DEL", "PURGE")
             apply(entry.key, None if deleted else entry.value)
+            self._seen[entry.bucket] = entry.revision or 0
             if entry.delta == 0:
                 loaded.set()
             for listener in self._listeners:

@@ -67,18 +67,43 @@ async def cas_update(
     revision) the caller has just read: the first attempt starts from it instead of
     reading again (a stale one only costs a retry).
     """
+    record, _ = await cas_write(kv, key, model, mutate, known=known)
+    return record
+
+
+async def cas_write(
+    kv: KeyValue,
+    key: str,
+    model: type[R],
+    mutate: Callable[[R | None], R | None],
+    *,
+    known: tuple[R | None, int] | None = None,
+) -> tuple[R | None, int]:
+    """``cas_update``, also giving the revision the record is now at."""
     for _ in range(CAS_RETRIES):
         current, revision = known if known is not None else await read(kv, key, model)
         known = None
         updated = mutate(current)
         if updated is None:
-            return current
+            return current, revision
         try:
             if revision:
-                await kv.update(key, encode(updated), last=revision)
+                revision = await kv.update(key, encode(updated), last=revision)
             else:
-                await kv.create(key, encode(updated))
+                revision = await kv.create(key, encode(updated))
         except KeyWrongLastSequenceError:
             continue  # someone wrote in between: read again
-        return updated
+        return updated, revision
     raise Conflict(f"{key} is being changed by others; try again")
+
+
+async def purge(bus: Bus, spec: BucketSpec, key: str) -> int:
+    """Remove ``key`` and its history; the revision of the purge marker.
+
+    What ``KeyValue.purge`` sends, except that nats-py drops the revision, and a reader
+    that must see its own write needs it.
+    """
+    await bus.kv(spec)
+    headers = {"KV-Operation": "PURGE", "Nats-Rollup": "sub"}
+    ack = await bus.js.publish(f"$KV.{spec.name}.{key}", headers=headers)
+    return ack.seq

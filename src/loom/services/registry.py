@@ -27,7 +27,7 @@ from loom.models.base import encode, utcnow
 from loom.names import NAME_PATTERN, validate_name, validate_names
 from loom.services.agent_state import AgentState
 from loom.services.directory import AgentDirectory, AgentFilter
-from loom.services.kvstore import cas_update, read
+from loom.services.kvstore import cas_write, purge, read
 
 if TYPE_CHECKING:
     from loom.runtime import Runtime
@@ -124,11 +124,12 @@ class RegistryService:
                 session_id=self.session_id,
             )
 
-        record = await cas_update(await self._agents(), guid, AgentRecord, write)
+        record, revision = await cas_write(await self._agents(), guid, AgentRecord, write)
         assert record is not None
         self.state.guid, self.state.handle, self.state.record = guid, handle, record
-        await self.beat()
+        beat = await self.beat()
         self._start_heartbeat()
+        await self._read_own_writes(revision, beat)
         return record
 
     async def _choose_guid(self, handle: str) -> str:
@@ -156,7 +157,8 @@ class RegistryService:
         return candidate if free(candidate) else str(uuid.uuid4())
 
     # -- presence -------------------------------------------------------------------------
-    async def beat(self, status: AgentStatus | None = None) -> None:
+    async def beat(self, status: AgentStatus | None = None) -> int:
+        """Write presence; its revision in the presence bucket."""
         record = self.state.require()
         beat = PresenceBeat(
             status=status or record.status,
@@ -166,8 +168,16 @@ class RegistryService:
         bucket = self.runtime.layout.presence_bucket
         await self.runtime.bus.kv(bucket)
         ttl = self.runtime.settings.presence_ttl
-        await self.runtime.bus.js.publish(f"$KV.{bucket.name}.{record.guid}", encode(beat), msg_ttl=ttl)
+        ack = await self.runtime.bus.js.publish(f"$KV.{bucket.name}.{record.guid}", encode(beat), msg_ttl=ttl)
         await self._mirror(record.model_copy(update={"last_heartbeat": beat.beat_at}))
+        return ack.seq
+
+    async def _read_own_writes(self, record_revision: int, presence_revision: int) -> None:
+        """Return from a change of this agent only once the directory shows it, so the
+        caller's next discover or get_agent_info sees what it just did."""
+        layout = self.runtime.layout
+        await self.directory.caught_up(layout.agents_bucket.name, record_revision)
+        await self.directory.caught_up(layout.presence_bucket.name, presence_revision)
 
     async def _mirror(self, record: AgentRecord) -> None:
         """Public agents are listed to other projects through a cross-project bucket."""
@@ -197,17 +207,22 @@ class RegistryService:
     # -- updates --------------------------------------------------------------------------
     async def update(self, guid: str, mutate: Callable[[AgentRecord], AgentRecord | None]) -> AgentRecord:
         """CAS-update any agent's record (Weft uses this too)."""
+        record, _ = await self._update(guid, mutate)
+        return record
 
+    async def _update(
+        self, guid: str, mutate: Callable[[AgentRecord], AgentRecord | None]
+    ) -> tuple[AgentRecord, int]:
         def apply(current: AgentRecord | None) -> AgentRecord | None:
             if current is None:
                 raise NotFound(f"agent {guid} is not registered in this project", field="guid")
             return mutate(current)
 
-        record = await cas_update(await self._agents(), guid, AgentRecord, apply)
+        record, revision = await cas_write(await self._agents(), guid, AgentRecord, apply)
         assert record is not None
         if guid == self.state.guid and self.state.record is not None:
             self.state.record = record
-        return record
+        return record, revision
 
     async def update_presence(
         self,
@@ -237,29 +252,31 @@ class RegistryService:
             updates |= {"last_heartbeat": utcnow(), "session_id": self.session_id}
             return current.model_copy(update=updates)
 
-        record = await self.update(me.guid, change)
+        record, revision = await self._update(me.guid, change)
         if record.status == "offline":
-            await self._stop_presence()
+            beat = await self._stop_presence()
         else:
-            await self.beat()
+            beat = await self.beat()
             self._start_heartbeat()  # back from offline: beat again
+        await self._read_own_writes(revision, beat)
         return record
 
     async def deregister(self) -> AgentRecord:
         me = self.state.require()
-        record = await self.update(me.guid, lambda r: r.model_copy(update={"status": "offline"}))
-        await self._stop_presence()
+        record, revision = await self._update(me.guid, lambda r: r.model_copy(update={"status": "offline"}))
+        await self._read_own_writes(revision, await self._stop_presence())
         return record
 
-    async def _stop_presence(self) -> None:
+    async def _stop_presence(self) -> int:
+        """Remove presence; the revision of the removal in the presence bucket."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             self._heartbeat = None
-        presence = await self.runtime.bus.kv(self.runtime.layout.presence_bucket)
-        await presence.purge(self.state.guid)
+        revision = await purge(self.runtime.bus, self.runtime.layout.presence_bucket, self.state.guid)
         if self._mirrored:
             await (await self.runtime.bus.kv(PUBLIC_AGENTS_BUCKET)).purge(self.state.guid)
             self._mirrored = False
+        return revision
 
     async def _on_close(self) -> None:
         if self.state.record is not None and self.state.record.status != "offline":
