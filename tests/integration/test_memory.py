@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from nats.js.errors import KeyNotFoundError
 
 from loom.config import Settings
 from loom.runtime import Runtime
+from loom.services.memory.service import MemoryService
+from loom.services.memory.store import Source
 from tests.mcp_helpers import in_process
 from tests.waiting import eventually
 
@@ -206,3 +209,68 @@ async def test_cleanup_and_health_report_counts(runtime: Runtime) -> None:
         await eventually(swept, timeout=10)
         assert (await agent.call("pattern_health"))["memoryCounts"].get("private") == 1
         assert (await agent.call("cleanup")) == {"expired": 0, "trimmed": 0}
+
+
+class PrivateWatch:
+    """The private-scope memory watch, optionally held back until the test lets entries through.
+
+    Held back, it applies an agent's write only after the agent has written again: the order
+    a busy server can deliver in, and the one where a cache that trusts the watch goes stale.
+    On an idle machine the real watch is prompt and that order (almost) never happens.
+    """
+
+    def __init__(self, late: bool) -> None:
+        self.late = late
+        self.allowed = 0  # live entries (after the initial load) the watch may apply
+        self.applied = 0
+        self.changed = asyncio.Condition()
+
+    async def allow(self, count: int) -> None:
+        """Let the first ``count`` live entries through and wait until they are applied."""
+        if self.late:
+            async with asyncio.timeout(10), self.changed:
+                self.allowed = count
+                self.changed.notify_all()
+                await self.changed.wait_for(lambda: self.applied >= count)
+
+    async def entries(self, watcher: Any) -> AsyncIterator[Any]:
+        loaded = False
+        async for entry in watcher:
+            if loaded:
+                async with self.changed:
+                    await self.changed.wait_for(lambda: self.allowed > self.applied)
+            yield entry  # the service applies it before asking for the next one
+            if loaded:
+                async with self.changed:
+                    self.applied += 1
+                    self.changed.notify_all()
+            loaded = loaded or entry is None or entry.delta == 0
+
+
+@pytest.fixture(params=[False, True], ids=["prompt-watch", "late-watch"])
+def private_watch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> PrivateWatch:
+    watch = PrivateWatch(late=request.param)
+    follow = MemoryService._follow
+
+    async def follow_private_late(self: MemoryService, watcher: Any, source: Source, loaded: Any) -> None:
+        await follow(self, watch.entries(watcher) if source.scope == "private" else watcher, source, loaded)
+
+    if watch.late:
+        monkeypatch.setattr(MemoryService, "_follow", follow_private_late)
+    return watch
+
+
+async def test_each_read_sees_the_agents_latest_write(runtime: Runtime, private_watch: PrivateWatch) -> None:
+    """A watch entry older than the agent's own later write or forget never shows."""
+    async with in_process(runtime, MEMORY) as agent:
+        memory_id = (await agent.call("remember", content="version 0", category="longterm"))["memoryId"]
+        for i in range(1, 21):
+            await agent.call("commit_insight", memoryId=memory_id, newContent=f"version {i}")
+            await private_watch.allow(i)  # the watch applies "version {i - 1}" only now
+            recalled = (await agent.call("recall_context", scopes=["private"]))["memories"]
+            assert [m["content"] for m in recalled] == [f"version {i}"]
+        for i in range(20):
+            fleeting = (await agent.call("remember", content=f"fleeting {i}"))["memoryId"]
+            await agent.call("forget", memoryId=fleeting)
+            await private_watch.allow(22 + 2 * i)  # ... and the write of what was just forgotten
+            assert (await agent.error("forget", memoryId=fleeting)).code == "NOT_FOUND"

@@ -4,6 +4,9 @@ Everything a read needs is maintained incrementally, so no call scans all memori
 per-category lists sorted by creation time (recall walks them newest first and stops at its
 limit), an expiry heap (expired memories leave the view as soon as a read looks), per-agent
 counters (caps) and the BM25 index (search).
+
+Each key's KV revision is remembered, so a watch entry older than what the cache already
+holds (this process's own later write or forget, applied on the spot) is ignored.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ class MemoryCache:
         self.per_agent: Counter[str] = Counter()
         self.core_per_agent: Counter[str] = Counter()
         self.expired_since_cleanup = 0
+        # (scope, memory id) -> the revision of that key's last applied put or delete; kept
+        # after a delete so the watch can't bring a forgotten memory back
+        self._revisions: dict[tuple[str, str], int] = {}
 
     def __len__(self) -> int:
         return len(self.memories)
@@ -39,7 +45,10 @@ class MemoryCache:
         memory = self.memories.get(memory_id)
         return memory if memory is not None and memory.alive(utcnow()) else None
 
-    def put(self, memory: Memory) -> None:
+    def put(self, memory: Memory, revision: int | None = None) -> None:
+        """Cache ``memory`` as written at ``revision`` (None: restore it regardless)."""
+        if not self._newer(memory.scope, memory.memory_id, revision):
+            return
         self.drop(memory.memory_id)
         if not memory.alive(utcnow()):
             return
@@ -52,8 +61,13 @@ class MemoryCache:
             self.core_per_agent[memory.agent_id] += 1
         self.index.add(memory.memory_id, memory.content + " " + " ".join(memory.tags))
 
-    def drop(self, memory_id: str, scope: str | None = None) -> Memory | None:
-        """Remove a memory; with ``scope``, only if the cached one lives in that scope."""
+    def drop(self, memory_id: str, scope: str | None = None, revision: int | None = None) -> Memory | None:
+        """Remove a memory; with ``scope``, only if the cached one lives in that scope.
+
+        ``revision`` is that of the delete in ``scope``; an older one than the cache holds is ignored.
+        """
+        if scope is not None and not self._newer(scope, memory_id, revision):
+            return None
         memory = self.memories.get(memory_id)
         if memory is None or (scope is not None and memory.scope != scope):
             return None
@@ -68,12 +82,26 @@ class MemoryCache:
         self.index.remove(memory_id)
         return memory
 
-    def deleted(self, memory_id: str, scope: str) -> None:
+    def deleted(self, memory_id: str, scope: str, revision: int | None) -> None:
         """The store says a memory is gone; the server's expiry counts as expired."""
-        memory = self.drop(memory_id, scope)
+        memory = self.drop(memory_id, scope, revision)
         # whole-second TTLs on the server: it may act up to a second before our timestamp
         if memory is not None and memory.expires_at and memory.expires_at <= utcnow() + EXPIRY_SLACK:
             self.expired_since_cleanup += 1
+
+    def _newer(self, scope: str, memory_id: str, revision: int | None) -> bool:
+        """Whether a change at ``revision`` is newer than the key's last applied one; if so, note it.
+
+        The watch can deliver an entry after this process applied a later write of the same
+        key itself; equal means the cache already holds that change.
+        """
+        if revision is None:
+            return True
+        key = (scope, memory_id)
+        if revision <= self._revisions.get(key, 0):
+            return False
+        self._revisions[key] = revision
+        return True
 
     def sweep(self) -> int:
         """Drop memories whose time is up (the server deletes them on its own)."""

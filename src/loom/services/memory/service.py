@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from loom.errors import Forbidden, InvalidArgument, NotFound, StorageFull
 from loom.models.base import decode, encode, utcnow
 from loom.models.memory import Memory
+from loom.services.kvstore import purge
 from loom.services.memory import rules
 from loom.services.memory.cache import MemoryCache
 from loom.services.memory.rules import Draft, normalise_scope
@@ -71,9 +72,9 @@ class MemoryService:
             if memory is None or memory.scope != source.scope:
                 # A delete (or a record that doesn't belong here) removes only the copy in
                 # this scope: a memory moved to another scope keeps its id.
-                self.cache.deleted(memory_id, source.scope)
+                self.cache.deleted(memory_id, source.scope, entry.revision)
             else:
-                self.cache.put(memory)
+                self.cache.put(memory, entry.revision)
             if entry.delta == 0:
                 loaded.set()
 
@@ -118,8 +119,8 @@ class MemoryService:
             ttl = float(max(1, math.ceil(remaining)))  # the server counts whole seconds
         bucket, key = self.placement.place(memory.scope, memory.memory_id)
         await self.runtime.bus.kv(bucket)
-        await self.runtime.bus.js.publish(f"$KV.{bucket.name}.{key}", encode(memory), msg_ttl=ttl)
-        self.cache.put(memory)  # read-your-writes before the watch catches up
+        ack = await self.runtime.bus.js.publish(f"$KV.{bucket.name}.{key}", encode(memory), msg_ttl=ttl)
+        self.cache.put(memory, ack.seq)  # read-your-writes before the watch catches up
         return memory
 
     async def remember(self, draft: Draft) -> Memory:
@@ -190,9 +191,10 @@ class MemoryService:
 
     # -- changing ---------------------------------------------------------------------------
     async def _purge(self, memory: Memory) -> None:
+        """Remove ``memory``'s copy in its scope, from the store and then from the cache."""
         bucket, key = self.placement.place(memory.scope, memory.memory_id)
-        kv = await self.runtime.bus.kv(bucket)
-        await kv.purge(key)
+        revision = await purge(self.runtime.bus, bucket, key)
+        self.cache.drop(memory.memory_id, memory.scope, revision)
 
     async def forget(self, memory_id: str, force: bool = False) -> Memory:
         memory = await self.get(memory_id)
@@ -201,7 +203,6 @@ class MemoryService:
         if memory.category == "core" and not force:
             raise Forbidden("core memories are protected; pass force=true", field="force")
         await self._purge(memory)
-        self.cache.drop(memory_id, memory.scope)
         return memory
 
     async def move(self, memory: Memory, updated: Memory) -> Memory:
@@ -227,7 +228,6 @@ class MemoryService:
         trimmed = mine[self.max_core :]
         for memory in trimmed:
             await self._purge(memory)
-            self.cache.drop(memory.memory_id, memory.scope)
         return expired, len(trimmed)
 
 
