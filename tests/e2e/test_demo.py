@@ -6,7 +6,10 @@ import os
 import subprocess
 from collections.abc import Callable
 
+import pytest
 
+
+@pytest.mark.timeout(300)  # the subprocess gets 300 s: the global 120 s must not cut it short
 def test_demo_checks_out(bin_path: Callable[[str], str]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOM_", "NATS_"))} | {"NO_COLOR": "1"}
     result = subprocess.run([bin_path("loom"), "demo"], env=env, capture_output=True, text=True, timeout=300)

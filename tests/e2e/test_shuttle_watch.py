@@ -149,9 +149,15 @@ async def test_agents_list_show_and_shutdown(env: dict[str, str], runtime: Runti
 
 async def _agents_list_show_and_shutdown(env: dict[str, str], agent: Agent) -> None:
     me = await agent.call("get_my_handle")
-    listed = (await run_async(env, "agents", "list", "--json")).json()
-    assert set(listed) >= {"agents", "count"}
-    mine = next(a for a in listed["agents"] if a["guid"] == me["guid"])
+
+    async def listed_online() -> dict[str, Any] | None:
+        # Weft answers from its watch-fed directory: the registration reaches it a moment later.
+        listed = (await run_async(env, "agents", "list", "--json")).json()
+        assert set(listed) >= {"agents", "count"}
+        found = next((a for a in listed["agents"] if a["guid"] == me["guid"]), None)
+        return found if found is not None and found["status"] == "online" else None
+
+    mine = await eventually(listed_online, timeout=15, message="the registered agent is not listed online")
     assert mine["handle"] == "worker" and mine["capabilities"] == ["python"]
     assert (await run_async(env, "agents", "list", "--capability", "cobol", "--json")).json()["count"] == 0
     assert "worker" in (await run_async(env, "agents", "list")).out

@@ -48,6 +48,13 @@ async def test_wait_returns_at_once_with_timeout_zero_and_early_on_news(
                 assert (await asyncio.wait_for(waiting, 20))["pendingWork"] == {"build": 1}
                 item = (await idle.call("claim_work", capability="build", timeout=0))["workItem"]
                 await idle.call("complete_work", workItemId=item["id"])
+
+                async def drained() -> bool:
+                    # The ack is a plain publish: the server drops the item from the queue a moment later.
+                    snapshot = await idle.call("wait_for_activity", timeout=0)
+                    return bool(snapshot["pendingWork"] == {"build": 0})
+
+                await eventually(drained, timeout=10, message="the completed item is still counted")
             else:
                 await rt2.service(ControlService).request_shutdown(guid, reason="idle")
                 assert (await asyncio.wait_for(waiting, 20))["shutdownRequested"] is True

@@ -46,8 +46,10 @@ async def test_local_launch_passes_the_loom_env_without_a_shell(tmp_path: Path) 
     t = target("local", {"command": [sys.executable, "-c", code, "; rm -rf /"]})
     detail = await mechanisms.launch(t, request(t, tmp_path))
     assert "pid" in detail and "log" in detail
-    await eventually(out.exists, timeout=10)
-    assert out.read_text() == "w-9 t1"
+    # The file exists (empty) before the child has written it: wait for the content.
+    await eventually(
+        lambda: out.exists() and out.read_text() == "w-9 t1", timeout=10, message=f"{out} never held 'w-9 t1'"
+    )
     await mechanisms.check(t)
     with pytest.raises(LaunchError, match="not found"):
         await mechanisms.check(target("local", {"command": ["/nonexistent/agent"]}))
@@ -118,13 +120,14 @@ async def test_max_concurrent_and_cooldown_are_enforced(runtime: Runtime, tmp_pa
     )  # fmt: skip
     manager = runtime.service(SpinUpManager)
     manager.log_dir = tmp_path
-    manager.registration_timeout = 1.0
+    # Long enough that the first launch still holds its slot when the second asks, on a loaded machine too.
+    manager.registration_timeout = 5.0
     first = await manager.spin_up(t)
     assert first.state == "launched"
     with pytest.raises(Conflict, match="maxConcurrent"):
         await manager.spin_up(await registry.get("slow"))
     # The launched process never registers: the launch times out and frees the slot.
-    await eventually(lambda: _state(manager, first.id, "timed-out"), timeout=15)
+    await eventually(lambda: _state(manager, first.id, "timed-out"), timeout=20)
     # The slot is free again, but a cooldown counts from the last launch.
     cooled = await registry.update("slow", {"cooldownSeconds": 3600})
     with pytest.raises(Conflict, match="cooling down"):

@@ -95,8 +95,14 @@ async def test_ssh_launch_runs_the_command_with_the_loom_env(sshd: Sshd, tmp_pat
                             work_id="w-ssh", boundary=nasty)  # fmt: skip
     await mechanisms.check(target)
     await mechanisms.launch(target, request)
-    await eventually(out.exists, timeout=15)
-    assert out.read_text() == f"w-ssh|{nasty}"  # quoted: the value arrived intact, nothing ran
+    # The file exists (empty) before the remote command has written it: wait for the content.
+    # Quoted: the value arrives intact, nothing in it runs.
+    expected = f"w-ssh|{nasty}"
+    await eventually(
+        lambda: out.exists() and out.read_text() == expected,
+        timeout=15,
+        message=f"{out} never held {expected!r}",
+    )
     assert not Path("/tmp/pwned-by-loom").exists()
 
 

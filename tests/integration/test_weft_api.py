@@ -127,6 +127,10 @@ async def test_events_stream_work_changes_in_order(settings: Settings) -> None:
         async with in_process(rt) as agent:
             await agent.call("register_agent", agentType="coder", capabilities=["python"])
             seen: list[str] = []
+            # Only the coordinator's watch of the work bucket emits these events, and the bucket
+            # keeps one revision per key: a state overwritten before the watch delivered it is
+            # never emitted. So each change waits until the previous one was seen.
+            arrived = {status: asyncio.Event() for status in ("pending", "assigned")}
 
             async def listen() -> None:
                 # Last-Event-ID 0: from the start of the stream, so no event can be missed.
@@ -135,15 +139,20 @@ async def test_events_stream_work_changes_in_order(settings: Settings) -> None:
                         if line.startswith("data:"):
                             event = json.loads(line[5:])
                             if event["kind"] == "work":
-                                seen.append(event["data"]["status"])
-                                if event["data"]["status"] == "completed":
+                                status = event["data"]["status"]
+                                seen.append(status)
+                                if status in arrived:
+                                    arrived[status].set()
+                                if status == "completed":
                                     return
 
             listener = asyncio.create_task(listen())
             item_id = (await api.post("/api/work", json={"description": "x", "capability": "python"})).json()[
                 "id"
             ]
+            await asyncio.wait_for(arrived["pending"].wait(), 20)
             await agent.call("claim_work", capability="python", timeout=5000)
+            await asyncio.wait_for(arrived["assigned"].wait(), 20)
             await agent.call("complete_work", workItemId=item_id)
             await asyncio.wait_for(listener, 20)
             assert seen[0] == "pending" and seen[-1] == "completed"
