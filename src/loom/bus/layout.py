@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from loom.names import validate_name, validate_project
 
@@ -67,7 +68,8 @@ class BucketSpec:
 
 
 class Layout:
-    """All names for one project. Cheap to build; build one per project."""
+    """All names for one project. Cheap to build; build one per project. The specs are
+    built once each: hot paths (every claim, every KV write) ask for them."""
 
     def __init__(self, project: str, replicas: int = 1) -> None:
         self.project = validate_project(project)
@@ -87,7 +89,7 @@ class Layout:
     def channel_subject(self, channel: str) -> str:
         return f"{self.prefix}.ch.{validate_name(channel, 'channel')}"
 
-    @property
+    @cached_property
     def channel_subject_wildcard(self) -> str:
         return f"{self.prefix}.ch.*"
 
@@ -111,7 +113,7 @@ class Layout:
     def inbox_subject(self, guid: str) -> str:
         return f"{self.prefix}.inbox.{guid}"
 
-    @property
+    @cached_property
     def inbox_stream(self) -> StreamSpec:
         return StreamSpec(
             name=f"{self._stream_prefix}_INBOX",
@@ -135,7 +137,7 @@ class Layout:
         slot = validate_name(boundary, "boundary") if boundary else NO_BOUNDARY
         return f"w-{cap}-{slot}-p{11 - priority:02d}"
 
-    @property
+    @cached_property
     def work_stream(self) -> StreamSpec:
         return StreamSpec(
             name=f"{self._stream_prefix}_WORK",
@@ -149,7 +151,7 @@ class Layout:
     def event_subject(self, kind: str) -> str:
         return f"{self.prefix}.events.{kind}"
 
-    @property
+    @cached_property
     def events_stream(self) -> StreamSpec:
         return StreamSpec(
             name=f"{self._stream_prefix}_EVENTS",
@@ -166,43 +168,43 @@ class Layout:
     def _bucket(self, what: str, **kwargs: object) -> BucketSpec:
         return BucketSpec(name=f"{self._bucket_prefix}_{what}", **kwargs)  # type: ignore[arg-type]
 
-    @property
+    @cached_property
     def agents_bucket(self) -> BucketSpec:
         return self._bucket("agents", description="agent registry", max_value_size=64 * 1024)
 
-    @property
+    @cached_property
     def presence_bucket(self) -> BucketSpec:
         return self._bucket("presence", description="agent heartbeats (expire by TTL)", ttl_keys=True)
 
-    @property
+    @cached_property
     def reservations_bucket(self) -> BucketSpec:
         return self._bucket("reservations", description="advisory path leases", ttl_keys=True)
 
-    @property
+    @cached_property
     def control_bucket(self) -> BucketSpec:
         return self._bucket("control", description="shutdown requests to agents", ttl_keys=True)
 
-    @property
+    @cached_property
     def work_bucket(self) -> BucketSpec:
         return self._bucket("work", description="work item state", history=1, max_value_size=4 * MiB)
 
-    @property
+    @cached_property
     def dlq_bucket(self) -> BucketSpec:
         return self._bucket("dlq", description="dead-lettered work items", max_value_size=8 * MiB)
 
-    @property
+    @cached_property
     def targets_bucket(self) -> BucketSpec:
         return self._bucket("targets", description="spin-up targets")
 
-    @property
+    @cached_property
     def spinups_bucket(self) -> BucketSpec:
         return self._bucket("spinups", description="spin-up operations", ttl_keys=True)
 
-    @property
+    @cached_property
     def weft_bucket(self) -> BucketSpec:
         return self._bucket("weft", description="coordinator leases and cursors", ttl_keys=True)
 
-    @property
+    @cached_property
     def memory_bucket(self) -> BucketSpec:
         return self._bucket("memory", description="team and private memories", ttl_keys=True)
 

@@ -23,7 +23,7 @@ from loom.models.base import utcnow
 from loom.models.work import TERMINAL, DeadLetter, WorkError, WorkRecord
 from loom.names import validate_name
 from loom.services.agent_state import AgentState
-from loom.services.kvstore import cas_update, read, read_all
+from loom.services.kvstore import cas_update, cas_write, read, read_all
 from loom.services.work_queue import Delivery, WorkQueue
 
 if TYPE_CHECKING:
@@ -74,13 +74,28 @@ def backoff(attempt: int) -> float:
     return float(min(30, 2 ** max(0, attempt - 1)))
 
 
+MAX_HELD = 1000  # items whose last write this process remembers (an agent holds a few)
+
+
 class WorkService:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.queue = WorkQueue(runtime)
+        # The items this process claimed, as it last wrote them, with their revision: the
+        # claimant's next move starts from there instead of reading the record again. A
+        # stale copy (someone else wrote since) only costs a compare-and-set retry.
+        self._held: dict[str, tuple[WorkRecord, int]] = {}
 
     async def _kv(self) -> KeyValue:
         return await self.runtime.bus.kv(self.runtime.layout.work_bucket)
+
+    def _hold(self, record: WorkRecord, revision: int) -> None:
+        if record.status in TERMINAL:
+            self._held.pop(record.id, None)
+            return
+        if len(self._held) >= MAX_HELD and record.id not in self._held:
+            self._held.pop(next(iter(self._held)))  # the oldest: long abandoned
+        self._held[record.id] = (record, revision)
 
     async def _dlq(self) -> KeyValue:
         return await self.runtime.bus.kv(self.runtime.layout.dlq_bucket)
@@ -194,10 +209,13 @@ class WorkService:
             )
 
         kv = await self._kv()
-        record = await cas_update(kv, delivery.work_id, WorkRecord, assign, known=(current, revision))
+        record, revision = await cas_write(
+            kv, delivery.work_id, WorkRecord, assign, known=(current, revision)
+        )
         if record is None or record.status != "assigned" or record.ack_subject != delivery.ack_subject:
             await self.queue.ack(delivery.ack_subject, b"+TERM")
             return None
+        self._hold(record, revision)
         return record
 
     # -- the claimant's moves ------------------------------------------------------------
@@ -205,7 +223,9 @@ class WorkService:
         self, work_id: str, known: tuple[WorkRecord | None, int] | None = None
     ) -> tuple[WorkRecord, int]:
         """The caller's claimed item and its revision (``known``: just read by the caller)."""
-        record, revision = known or await read(await self._kv(), work_id, WorkRecord)
+        record, revision = (
+            known or self._held.get(work_id) or await read(await self._kv(), work_id, WorkRecord)
+        )
         if record is None:
             raise NotFound(f"no work item {work_id}", field="workItemId")
         guid = self.runtime.service(AgentState).require().guid
@@ -223,8 +243,15 @@ class WorkService:
                 raise Conflict("your lease on this item lapsed and it was offered again", field="workItemId")
             return record.model_copy(update={**updates, "updated_at": utcnow()})
 
-        updated = await cas_update(await self._kv(), mine.id, WorkRecord, apply, known=(mine, revision))
+        try:
+            updated, revision = await cas_write(
+                await self._kv(), mine.id, WorkRecord, apply, known=(mine, revision)
+            )
+        except Conflict:
+            self._held.pop(mine.id, None)
+            raise
         assert updated is not None
+        self._hold(updated, revision)
         return updated
 
     async def report_progress(self, work_id: str, progress: int, message: str | None = None) -> WorkRecord:
@@ -246,11 +273,13 @@ class WorkService:
     async def complete(
         self, work_id: str, result: dict[str, Any] | None = None, summary: str | None = None
     ) -> WorkRecord:
-        current, revision = await read(await self._kv(), work_id, WorkRecord)
-        guid = self.runtime.service(AgentState).require().guid
-        if current is not None and current.status == "completed" and current.assigned_to == guid:
-            return current  # idempotent
-        mine, revision = await self._mine(work_id, known=(current, revision))
+        known: tuple[WorkRecord | None, int] | None = self._held.get(work_id)
+        if known is None:  # (a held item is not completed yet, or it would have been let go)
+            current, revision = known = await read(await self._kv(), work_id, WorkRecord)
+            guid = self.runtime.service(AgentState).require().guid
+            if current is not None and current.status == "completed" and current.assigned_to == guid:
+                return current  # idempotent
+        mine, revision = await self._mine(work_id, known=known)
         record = await self._change(
             mine,
             revision,
@@ -297,6 +326,7 @@ class WorkService:
                 }
             )
 
+        self._held.pop(record.id, None)
         buried = await cas_update(await self._kv(), record.id, WorkRecord, bury)
         assert buried is not None
         letter = DeadLetter(
@@ -326,6 +356,7 @@ class WorkService:
                 raise Conflict(f"already {record.status}", field="workItemId")
             return record.model_copy(update={"status": "cancelled", "updated_at": utcnow()})
 
+        self._held.pop(work_id, None)
         record = await cas_update(await self._kv(), work_id, WorkRecord, stop)
         assert record is not None
         if record.ack_subject:

@@ -17,6 +17,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from loom.bus.layout import NO_BOUNDARY, PRIORITY_LEVELS
+from loom.errors import Unavailable
 
 if TYPE_CHECKING:
     from loom.runtime import Runtime
@@ -40,6 +41,7 @@ class WorkQueue:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._consumers: set[str] = set()
+        self._subjects: dict[tuple[str, str | None, int], str] = {}  # every claim looks at them all
 
     @property
     def stream(self) -> str:
@@ -48,33 +50,46 @@ class WorkQueue:
     async def ready(self) -> None:
         await self.runtime.bus.stream(self.runtime.layout.work_stream)
 
+    def subject(self, capability: str, boundary: str | None, priority: int) -> str:
+        key = (capability, boundary, priority)
+        subject = self._subjects.get(key)
+        if subject is None:
+            subject = self._subjects[key] = self.runtime.layout.work_subject(capability, boundary, priority)
+        return subject
+
     async def publish(
         self, work_id: str, capability: str, boundary: str | None, priority: int, dedup: str
     ) -> None:
         await self.ready()
-        subject = self.runtime.layout.work_subject(capability, boundary, priority)
+        subject = self.subject(capability, boundary, priority)
         await self.runtime.bus.js.publish(subject, work_id.encode(), headers={"Nats-Msg-Id": dedup})
 
     async def counts(self, capability: str) -> dict[str, int]:
-        """Stored messages per subject of one capability (pending plus claimed-not-acked)."""
+        """Stored messages per subject of one capability (pending plus claimed-not-acked).
+
+        Asked of the stream-info API directly: only ``state.subjects`` is needed, and every
+        claim asks, so the full ``StreamInfo`` nats-py would build is skipped."""
         await self.ready()
-        info = await self.runtime.bus.js.stream_info(
-            self.stream, subjects_filter=self.runtime.layout.work_capability_wildcard(capability)
+        request = json.dumps({"subjects_filter": self.runtime.layout.work_capability_wildcard(capability)})
+        msg = await self.runtime.bus.nc.request(
+            f"$JS.API.STREAM.INFO.{self.stream}", request.encode(), timeout=5
         )
-        return dict(info.state.subjects or {})
+        reply = json.loads(msg.data)
+        if "error" in reply:
+            raise Unavailable(f"the work queue did not answer: {reply['error'].get('description', '')}")
+        return dict(reply.get("state", {}).get("subjects") or {})
 
     def candidates(
         self, capabilities: list[str], boundaries: list[str], counts: dict[str, int]
     ) -> list[tuple[str, str | None, int]]:
         """Subjects worth a pull, highest priority first: (capability, boundary, priority)."""
-        layout = self.runtime.layout
         slots: list[str | None] = [None, *boundaries]
         return [
             (cap, slot, priority)
             for priority in PRIORITY_LEVELS
             for cap in capabilities
             for slot in slots
-            if counts.get(layout.work_subject(cap, slot, priority), 0) > 0
+            if counts.get(self.subject(cap, slot, priority), 0) > 0
         ]
 
     async def _consumer(self, capability: str, boundary: str | None, priority: int) -> str:
@@ -98,6 +113,8 @@ class WorkQueue:
         """One message from that subject's consumer, or None at once when it has none."""
         consumer = await self._consumer(capability, boundary, priority)
         request = json.dumps({"batch": 1, "no_wait": True}).encode()
+        # Old style (an inbox of its own): a delivered message keeps its original subject, so
+        # nats-py's shared request inbox, which finds the waiter by subject, would drop it.
         msg: Msg = await self.runtime.bus.nc.request(
             f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{consumer}", request, timeout=5, old_style=True
         )
