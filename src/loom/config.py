@@ -8,6 +8,7 @@ The environment wins over the file.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -114,8 +115,10 @@ class Settings(BaseModel):
 
     @property
     def presence_ttl(self) -> float:
-        """An agent is offline after three missed heartbeats."""
-        return self.heartbeat_seconds * 3
+        """An agent is offline after three missed heartbeats, in whole seconds: the server
+        counts message TTLs in whole seconds, and a shorter one there than here would drop
+        presence while the agent still counts as online."""
+        return float(math.ceil(self.heartbeat_seconds * 3))
 
 
 def find_project_root(cwd: Path) -> Path:

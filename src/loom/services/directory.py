@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from nats.js.kv import KeyValue
 
-from loom.bus.layout import PUBLIC_AGENTS_BUCKET
+from loom.bus.layout import PUBLIC_AGENTS_BUCKET, BucketSpec
 from loom.models.agent import AgentRecord, AgentStatus, AgentView, PresenceBeat
 from loom.models.base import decode, utcnow
 
@@ -95,6 +95,11 @@ class AgentDirectory:
             agents = await self.runtime.bus.kv(layout.agents_bucket)
             presence = await self.runtime.bus.kv(layout.presence_bucket)
             public = await self.runtime.bus.kv(PUBLIC_AGENTS_BUCKET)
+            # Whatever was stored before the watches began is applied by the time they have
+            # loaded, or was removed (expired presence), which a watch never delivers.
+            self._seen = {
+                b.name: await self._last_revision(b) for b in (layout.agents_bucket, layout.presence_bucket)
+            }
             loaded = [asyncio.Event(), asyncio.Event(), asyncio.Event()]
             self.runtime.spawn(self._follow(agents, self._on_record, loaded[0]), name="directory-agents")
             self.runtime.spawn(self._follow(presence, self._on_beat, loaded[1]), name="directory-presence")
@@ -106,6 +111,20 @@ class AgentDirectory:
     def on_change(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(guid)`` whenever an agent's record or presence changes."""
         self._listeners.append(listener)
+
+    async def sync(self, timeout: float = 2.0) -> None:
+        """Catch up with every change of the project's agents made anywhere before this call.
+
+        Costs a round trip per bucket, so it is for the rare answer that another process's
+        recent write could change (Weft is about to say no agent is online)."""
+        await self.start()
+        layout = self.runtime.layout
+        for bucket in (layout.agents_bucket, layout.presence_bucket):
+            await self.caught_up(bucket.name, await self._last_revision(bucket), timeout)
+
+    async def _last_revision(self, bucket: BucketSpec) -> int:
+        info = await self.runtime.bus.js.stream_info(f"KV_{bucket.name}")
+        return int(info.state.last_seq or 0)
 
     async def caught_up(self, bucket: str, revision: int, timeout: float = 5.0) -> None:
         """Wait until the watch of ``bucket`` has applied ``revision``: a caller that has just
@@ -133,7 +152,7 @@ class AgentDirectory:
                 continue
             deleted = entry.operation in ("DEL", "PURGE")
             apply(entry.key, None if deleted else entry.value)
-            self._seen[entry.bucket] = entry.revision or 0
+            self._seen[entry.bucket] = max(self._seen.get(entry.bucket, 0), entry.revision or 0)
             if entry.delta == 0:
                 loaded.set()
             for listener in self._listeners:

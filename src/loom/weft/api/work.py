@@ -55,6 +55,9 @@ async def submit_work(rt: Rt, body: SubmitBody, request: Request) -> dict[str, A
     directory = rt.service(AgentDirectory)
     await directory.start()
     agents = eligible_agents(directory.find(AgentFilter()), need)
+    if not agents:  # before launching one, make sure an agent that registered just now is seen
+        await directory.sync()
+        agents = eligible_agents(directory.find(AgentFilter()), need)
     routing: dict[str, Any] = {
         "eligibleAgents": [a.guid for a in agents],
         "targetAgentType": agents[0].agent_type if agents else None,

@@ -69,7 +69,7 @@ class SpinUpManager:
         return record
 
     async def _running(self, target: Target) -> int:
-        await self.directory.start()
+        await self.directory.sync()  # an agent of this target that registered just now counts
         agents = [
             r
             for r in self.directory.records.values()
