@@ -217,3 +217,26 @@ async def test_claim_wakes_up_when_work_arrives(make_settings: Callable[..., Set
         await eventually(lambda: not claim.done(), timeout=1)
         item_id = await offer(offerer)
         assert (await asyncio.wait_for(claim, 15))["workItem"]["id"] == item_id
+
+
+async def test_claim_reads_a_queued_id_from_an_older_loom_and_drops_unreadable_messages(
+    runtime: Runtime,
+) -> None:
+    """Queue messages carry the offered record; one holding only the id (queued by an older
+    Loom) is still claimed, and one that is neither is dropped instead of blocking the queue."""
+    async with in_process(runtime, TOOLSETS) as agent:
+        await agent.call("register_agent", agentType="w", capabilities=["build"])
+        queue = runtime.service(WorkService).queue
+        subject = queue.subject("build", None, 5)
+        await queue.ready()
+        js = runtime.bus.js
+        for n, payload in enumerate([b"{not json", b'{"no": "id"}']):
+            await js.publish(subject, payload, headers={"Nats-Msg-Id": f"garbage-{n}"})
+        item_id = await offer(agent)  # queued as a record, behind the two unreadable messages
+        await js.publish(subject, item_id.encode(), headers={"Nats-Msg-Id": f"{item_id}-by-id"})
+        first = (await agent.call("claim_work", capability="build", timeout=0))["workItem"]
+        assert (first["id"], first["attempts"]) == (item_id, 1)
+        # The same item queued by id: claimed from what the bucket holds (a second delivery).
+        second = (await agent.call("claim_work", capability="build", timeout=0))["workItem"]
+        assert (second["id"], second["attempts"]) == (item_id, 1)
+        assert await queue.counts("build") == {subject: 2}  # both held; the unreadable ones are gone

@@ -118,8 +118,9 @@ class WorkService:
             max_attempts=self.runtime.settings.work_max_attempts,
         )
         # A fresh uuid has nothing to read: create it (a lost race would only be a retry).
-        await cas_update(await self._kv(), record.id, WorkRecord, lambda _: record, known=(None, 0))
-        await self.queue.publish(record.id, record.capability, record.boundary, record.priority, record.id)
+        kv = await self._kv()
+        _, revision = await cas_write(kv, record.id, WorkRecord, lambda _: record, known=(None, 0))
+        await self.queue.publish(record, revision, dedup=record.id)
         return record
 
     # -- claiming -------------------------------------------------------------------------
@@ -176,7 +177,8 @@ class WorkService:
 
     async def _accept(self, delivery: Delivery, guid: str) -> WorkRecord | None:
         """Turn a delivery into a claim, or settle it (gone, finished, out of attempts)."""
-        current, revision = await read(await self._kv(), delivery.work_id, WorkRecord)
+        known = delivery.known or await read(await self._kv(), delivery.work_id, WorkRecord)
+        current, revision = known
         if current is None or current.status in TERMINAL:
             await self.queue.ack(delivery.ack_subject, b"+TERM")
             return None
@@ -405,15 +407,9 @@ class WorkService:
                 }
             )
 
-        record = await cas_update(await self._kv(), work_id, WorkRecord, requeue)
+        record, revision = await cas_write(await self._kv(), work_id, WorkRecord, requeue)
         assert record is not None
-        await self.queue.publish(
-            record.id,
-            record.capability,
-            record.boundary,
-            record.priority,
-            f"{record.id}-g{record.generation}",
-        )
+        await self.queue.publish(record, revision, dedup=f"{record.id}-g{record.generation}")
         await kv.purge(work_id)
         return record
 

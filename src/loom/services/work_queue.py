@@ -18,9 +18,14 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from loom.bus.layout import NO_BOUNDARY, PRIORITY_LEVELS
 from loom.errors import Unavailable
+from loom.models.base import decode, encode
+from loom.models.work import WorkRecord
 
 if TYPE_CHECKING:
     from loom.runtime import Runtime
+
+
+REVISION_HEADER = "Loom-Revision"
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,13 @@ class Delivery:
     work_id: str
     ack_subject: str
     delivered: int  # 1 on the first delivery
+    offered: tuple[WorkRecord, int] | None = None  # the record as offered, and its revision
+
+    @property
+    def known(self) -> tuple[WorkRecord | None, int] | None:
+        """What the record most likely is now: as offered, on the first delivery only (a later
+        one follows a claim). A stale guess only costs the claim a compare-and-set retry."""
+        return self.offered if self.delivered == 1 else None
 
 
 def parse_delivered(ack_subject: str) -> int:
@@ -35,6 +47,22 @@ def parse_delivered(ack_subject: str) -> int:
     or the v2 form with domain and account hash tokens in front."""
     tokens = ack_subject.split(".")
     return int(tokens[4] if len(tokens) == 9 else tokens[-5])
+
+
+def parse_delivery(msg: Msg) -> Delivery | None:
+    """A queue message: the offered record with its revision, or (queued by an older Loom)
+    the item's id alone; None when it is neither."""
+    delivered = parse_delivered(msg.reply)
+    if not msg.data.startswith(b"{"):
+        return Delivery(msg.data.decode(), msg.reply, delivered)
+    record = decode(WorkRecord, msg.data, where=msg.subject)  # logs what it could not read
+    if record is None:  # the claim reads the record itself, by the id if there is one
+        try:
+            return Delivery(str(json.loads(msg.data)["id"]), msg.reply, delivered)
+        except (ValueError, KeyError, TypeError):
+            return None
+    revision = int((msg.headers or {}).get(REVISION_HEADER, 0))
+    return Delivery(record.id, msg.reply, delivered, (record, revision) if revision else None)
 
 
 class WorkQueue:
@@ -57,12 +85,13 @@ class WorkQueue:
             subject = self._subjects[key] = self.runtime.layout.work_subject(capability, boundary, priority)
         return subject
 
-    async def publish(
-        self, work_id: str, capability: str, boundary: str | None, priority: int, dedup: str
-    ) -> None:
+    async def publish(self, record: WorkRecord, revision: int, dedup: str) -> None:
+        """Queue ``record`` (at ``revision`` in the work bucket): the message carries the
+        record, so the claim needs no read before its compare-and-set."""
         await self.ready()
-        subject = self.subject(capability, boundary, priority)
-        await self.runtime.bus.js.publish(subject, work_id.encode(), headers={"Nats-Msg-Id": dedup})
+        subject = self.subject(record.capability, record.boundary, record.priority)
+        headers = {"Nats-Msg-Id": dedup, REVISION_HEADER: str(revision)}
+        await self.runtime.bus.js.publish(subject, encode(record), headers=headers)
 
     async def counts(self, capability: str) -> dict[str, int]:
         """Stored messages per subject of one capability (pending plus claimed-not-acked).
@@ -115,12 +144,16 @@ class WorkQueue:
         request = json.dumps({"batch": 1, "no_wait": True}).encode()
         # Old style (an inbox of its own): a delivered message keeps its original subject, so
         # nats-py's shared request inbox, which finds the waiter by subject, would drop it.
-        msg: Msg = await self.runtime.bus.nc.request(
-            f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{consumer}", request, timeout=5, old_style=True
-        )
-        if msg.headers and msg.headers.get("Status") or not msg.reply:
-            return None  # 404 no messages / 408 request expired
-        return Delivery(msg.data.decode(), msg.reply, parse_delivered(msg.reply))
+        while True:
+            msg: Msg = await self.runtime.bus.nc.request(
+                f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{consumer}", request, timeout=5, old_style=True
+            )
+            if msg.headers and msg.headers.get("Status") or not msg.reply:
+                return None  # 404 no messages / 408 request expired
+            delivery = parse_delivery(msg)
+            if delivery is not None:
+                return delivery
+            await self.ack(msg.reply, b"+TERM")  # no item can come of it: don't offer it again
 
     async def ack(self, ack_subject: str, kind: bytes = b"+ACK") -> None:
         """``+ACK`` done, ``+WPI`` extend the lease, ``+TERM`` drop, ``-NAK {...}`` redeliver later."""
