@@ -13,6 +13,7 @@ from loom.errors import InvalidArgument
 from loom.models.work import WorkRecord
 from loom.names import validate_name
 from loom.runtime import Runtime
+from loom.services.dead_letters import DeadLetterQueue
 from loom.services.directory import AgentDirectory, AgentFilter
 from loom.services.work import WorkService, WorkSpec
 from loom.weft.api.common import Body, Rt, api_router
@@ -132,7 +133,7 @@ async def cancel_work(rt: Rt, work_id: str) -> dict[str, Any]:
 async def list_dlq(
     rt: Rt, capability: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 50
 ) -> dict[str, Any]:
-    letters = await rt.service(WorkService).dead_letters(capability, limit)
+    letters = await rt.service(DeadLetterQueue).list(capability, limit)
     items = [d.public() for d in letters]
     return {"items": items, "count": len(items)}
 
@@ -143,11 +144,11 @@ class RetryBody(Body):
 
 @router.post("/dlq/{item_id}/retry")
 async def retry_dlq(rt: Rt, item_id: str, body: RetryBody | None = None) -> dict[str, Any]:
-    record = await rt.service(WorkService).retry(item_id, body.reset_attempts if body else False)
+    record = await rt.service(DeadLetterQueue).retry(item_id, body.reset_attempts if body else False)
     return {"itemId": record.id, "status": "pending"}
 
 
 @router.delete("/dlq/{item_id}")
 async def discard_dlq(rt: Rt, item_id: str) -> dict[str, Any]:
-    await rt.service(WorkService).discard(item_id)
+    await rt.service(DeadLetterQueue).discard(item_id)
     return {"itemId": item_id, "status": "discarded"}
